@@ -1,0 +1,1 @@
+"""The Leads Slack bot: ``/leads`` with live progress, threaded lead cards and a callback receiver."""

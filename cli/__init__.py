@@ -1,0 +1,1 @@
+"""The ``leads`` command line: search, status, sandbox and demo."""

@@ -1,0 +1,1 @@
+"""The Leads MCP server: lead search and status tools for AI assistants."""

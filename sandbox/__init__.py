@@ -1,0 +1,1 @@
+"""Local stand-ins for the Person Leads API and the Slack Web API (tests, demo, development)."""

@@ -1,0 +1,116 @@
+"""Pure retry and polling decisions, kept free of I/O so tests can table-drive them.
+
+The client asks these functions what to do; it never sleeps or retries on its own judgement.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+Method = Literal["GET", "POST"]
+
+INITIAL_RETRY_DELAY = 0.5
+"""Seconds before the first retry."""
+MAX_RETRY_DELAY = 8.0
+"""Longest backoff between two retries (``Retry-After`` aside)."""
+MAX_RETRY_AFTER = 60.0
+"""Longest ``Retry-After`` the client will sleep through; past it, RateLimitError at once."""
+
+# Polling the API for a search's status: GETs count against the 60/min limit, so polls
+# start quick (a search that takes ~1 s costs two or three GETs) and slow down fast.
+POLL_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+MAX_POLL_DELAY = 30.0
+
+
+def should_retry_status(method: Method, status_code: int) -> bool:
+    """Whether an error status is worth another attempt.
+
+    429 and 5xx are transient. 400/401/404 will answer the same again, so never.
+    A POST is retried on these too: an error answer means the API did not accept the
+    search (only a 202 does), so retrying cannot create a second one.
+    """
+    del method  # same rule for both methods; kept for a readable call site
+    return status_code == 429 or status_code >= 500
+
+
+def should_retry_exception(method: Method, *, request_sent: bool) -> bool:
+    """Whether a connection failure or timeout is worth another attempt.
+
+    A GET is always safe to repeat. A POST is repeated only if the request never left
+    (connect errors and connect timeouts): once sent, the API may have created the search,
+    and a second POST would create — and maybe bill — another one.
+    """
+    return method == "GET" or not request_sent
+
+
+def parse_retry_after(headers: dict[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``retry-after-ms``.
+
+    Header names must be lower-case (httpx's ``Headers`` already are when iterated).
+    Returns ``None`` when absent or unreadable; never a negative number.
+    """
+    if not headers:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def backoff_delay(
+    retries_done: int,
+    *,
+    initial: float = INITIAL_RETRY_DELAY,
+    maximum: float = MAX_RETRY_DELAY,
+    jitter: float | None = None,
+) -> float:
+    """Exponential backoff with jitter: ``initial * 2**n``, capped, minus up to 25 %.
+
+    ``jitter`` in [0, 1) replaces the random draw (tests pass it to pin the result).
+    """
+    base: float = min(initial * 2.0**retries_done, maximum)
+    draw: float = random.random() if jitter is None else jitter
+    return base * (1.0 - 0.25 * draw)
+
+
+def retry_delay(
+    retries_done: int,
+    retry_after: float | None,
+    *,
+    max_retry_after: float = MAX_RETRY_AFTER,
+    jitter: float | None = None,
+) -> float | None:
+    """How long to sleep before the next attempt, or ``None`` to give up now.
+
+    ``Retry-After`` wins when present and within ``max_retry_after``; beyond it we
+    raise at once instead of blocking the caller for minutes.
+    """
+    if retry_after is not None:
+        return retry_after if retry_after <= max_retry_after else None
+    return backoff_delay(retries_done, jitter=jitter)
+
+
+def poll_delays() -> Iterator[float]:
+    """Delays between status polls: 0.5, 1, 2, 4, 8, 15, then every 30 s."""
+    yield from POLL_DELAYS
+    while True:
+        yield MAX_POLL_DELAY

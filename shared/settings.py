@@ -1,0 +1,116 @@
+"""The product's settings, read once from the environment and ``.env``.
+
+The variable names are a public interface (see README's settings table). Secrets are
+``SecretStr``: they never show in reprs or logs. Entry points call :func:`load_settings`
+once and pass the object down; library code takes explicit arguments instead.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.client import DEFAULT_BASE_URL
+
+__all__ = ["SANDBOX_API_KEY", "SANDBOX_API_SECRET", "Settings", "SettingsError", "load_settings"]
+
+SANDBOX_API_KEY = "sandbox-key"
+"""The key the local sandbox accepts by default (``python -m sandbox --api-key``)."""
+SANDBOX_API_SECRET = "sandbox-secret"  # noqa: S105 - a published local default, not a secret
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid. The message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the product. Field ``foo_bar`` is read from ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # a copied .env.example with blank values means "unset"
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Person Leads API
+    nyne_api_key: SecretStr | None = None
+    """API key; unset (with the secret) means the embedded sandbox."""
+    nyne_api_secret: SecretStr | None = None
+    nyne_base_url: str = DEFAULT_BASE_URL
+
+    # State
+    redis_url: SecretStr | None = None
+    """Redis connection URL (may hold a password); unset means the in-process store."""
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    """Socket Mode app-level token; unset means HTTP mode."""
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Serving
+    public_base_url: str | None = None
+    """Where the API can reach our callback receiver; unset means polling only."""
+    port: int = Field(default=3000, ge=1, le=65535)
+    mcp_auth_token: SecretStr | None = None
+
+    # Tuning (documented in .env.example; defaults fit the API's published limits)
+    leads_rate_limit_per_minute: int = Field(default=60, ge=1)
+    leads_rate_limit_per_hour: int = Field(default=1000, ge=1)
+    leads_reuse_window_seconds: int = Field(default=3600, ge=0)
+    """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
+    leads_run_sweep: bool = True
+    """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
+    leads_log_format: Literal["text", "json"] = "text"
+    leads_log_level: str = "INFO"
+
+    @field_validator("public_base_url", "nyne_base_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> Settings:
+        if bool(self.nyne_api_key) != bool(self.nyne_api_secret):
+            missing = "NYNE_API_SECRET" if self.nyne_api_key else "NYNE_API_KEY"
+            raise ValueError(
+                f"{missing} is not set: NYNE_API_KEY and NYNE_API_SECRET go together "
+                "(leave both unset to use the local sandbox)"
+            )
+        return self
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when no API credentials are configured: the fronts use the sandbox."""
+        return self.nyne_api_key is None
+
+    def require(self, *names: str) -> None:
+        """Fail fast, naming the variables, if any of these settings is unset."""
+        missing = [name.upper() for name in names if not getattr(self, name)]
+        if missing:
+            raise SettingsError(
+                f"Missing setting{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                "Set it in the environment or in .env (see .env.example)."
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env``; raise :class:`SettingsError` if invalid."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name else message)
+        raise SettingsError("Invalid settings — " + "; ".join(problems)) from None
