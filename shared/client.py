@@ -75,8 +75,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 class RequestGate(Protocol):
     """Something every request must pass first, e.g. a rate limiter shared by processes."""
 
-    async def acquire(self, kind: RequestKind) -> None:
-        """Return when the request may go; raise :class:`RateLimitError` to refuse it."""
+    async def acquire(self, kind: RequestKind) -> object:
+        """Return when the request may go (the value is ignored); raise to refuse it."""
 
 
 def _secret(value: str | SecretStr) -> str:

@@ -1,0 +1,155 @@
+"""Background work on arq, a Redis job queue: deliveries and the sweep.
+
+Why arq: it is asyncio-native (our whole stack is), keeps its queue in the Redis we
+already run, gives per-job IDs (a delivery revision is queued at most once however many
+processes ask), retries with deferral, job time-outs, and cron jobs that run once per tick
+across any number of workers (``unique``). RQ and Celery are sync-first; Dramatiq and
+Taskiq would add a broker layer we don't need.
+
+Any process may queue a delivery; processes that can deliver (the bot, ``worker``) run
+an arq :class:`~arq.worker.Worker` in-process via :func:`build_worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import arq.worker
+from arq import Retry, cron
+from arq.connections import ArqRedis
+from arq.worker import Worker, func
+
+from shared.delivery import DeliveryOutcome, DeliveryRunner
+from shared.state.connection import RedisConnections
+from shared.sweep import Sweeper
+
+__all__ = ["QUEUE_NAME", "ArqDeliveryQueue", "build_worker", "running_worker"]
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "leads:jobs"
+QUEUE_TTL = 24 * 3600
+
+
+class ArqDeliveryQueue:
+    """Queues delivery jobs; one job per (delivery, revision) however often asked."""
+
+    def __init__(self, arq_redis: ArqRedis, *, queue_name: str = QUEUE_NAME) -> None:
+        self._arq = arq_redis
+        self._queue_name = queue_name
+
+    async def enqueue_delivery(self, delivery_id: str, revision: str) -> None:
+        """Queue ``deliver(delivery_id)`` under a job ID naming the revision."""
+        await self._arq.enqueue_job(
+            "deliver",
+            delivery_id,
+            _job_id=f"deliver:{delivery_id}:{revision}",
+            _queue_name=self._queue_name,
+        )
+
+
+async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
+    """arq job: bring one delivery up to date."""
+    runner: DeliveryRunner = ctx["delivery_runner"]
+    try:
+        outcome = await runner.run(delivery_id)
+    except Exception as err:
+        tries = int(ctx.get("job_try", 1))
+        log.exception("delivery failed (try %d)", tries, extra={"delivery_id": delivery_id})
+        raise Retry(defer=min(2.0**tries, 60.0)) from err
+    if outcome is DeliveryOutcome.BUSY:
+        raise Retry(defer=0.2)
+    return str(outcome.value)
+
+
+async def sweep(ctx: dict[str, Any]) -> None:
+    """arq cron job: one sweep pass."""
+    sweeper: Sweeper = ctx["sweeper"]
+    # arq's queue is a sorted set with no TTL of its own; keep one on it so that, should
+    # every worker vanish for good, it does not linger forever. Any live worker renews it.
+    await ctx["redis"].expire(ctx["queue_name"], QUEUE_TTL)
+    report = await sweeper.run_once()
+    if report.polled or report.deliveries_requeued:
+        log.debug("sweep: %s", report)
+
+
+async def _skip_redis_info(*_args: object, **_kwargs: object) -> None:
+    """The in-process store has no INFO command; arq only logs its output at start."""
+
+
+def build_worker(
+    arq_redis: ArqRedis,
+    *,
+    runner: DeliveryRunner | None,
+    sweeper: Sweeper | None,
+    embedded: bool = False,
+    poll_delay: float = 0.05,
+    queue_name: str = QUEUE_NAME,
+) -> Worker:
+    """An arq worker running deliveries (with ``runner``) and the sweep (with ``sweeper``).
+
+    The worker closes ``arq_redis`` when it stops: give it a client of its own
+    (``RedisConnections.new_arq()``). :func:`running_worker` does all of that.
+    """
+    if embedded:
+        arq.worker.log_redis_info = _skip_redis_info  # type: ignore[attr-defined]
+    functions = [func(deliver, name="deliver", max_tries=20, timeout=300)] if runner else []
+    cron_jobs = (
+        [cron(sweep, name="sweep", second=set(range(60)), unique=True, timeout=55)]
+        if sweeper
+        else []
+    )
+    context: dict[str, Any] = {
+        "delivery_runner": runner,
+        "sweeper": sweeper,
+        "queue_name": queue_name,
+    }
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx.update(context)
+
+    return Worker(
+        functions=functions,
+        cron_jobs=cron_jobs,
+        redis_pool=arq_redis,
+        queue_name=queue_name,
+        on_startup=on_startup,
+        handle_signals=False,
+        poll_delay=poll_delay,
+        max_jobs=20,
+        keep_result=0,
+        job_timeout=300,
+        health_check_interval=60,
+        log_results=False,
+    )
+
+
+@asynccontextmanager
+async def running_worker(
+    connections: RedisConnections,
+    *,
+    runner: DeliveryRunner | None,
+    sweeper: Sweeper | None,
+    poll_delay: float = 0.05,
+) -> AsyncIterator[Worker]:
+    """Run an arq worker in this process for the duration of the block."""
+    worker = build_worker(
+        connections.new_arq(),
+        runner=runner,
+        sweeper=sweeper,
+        embedded=connections.embedded,
+        poll_delay=poll_delay,
+    )
+    task = asyncio.create_task(worker.main(), name="leads-worker")
+    try:
+        yield worker
+    finally:
+        await worker.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,123 @@
+"""Wiring: everything a front needs, built once per process from the settings.
+
+Fronts call :func:`open_runtime` in their start-up (aiohttp ``cleanup_ctx``, the MCP
+lifespan, the CLI's main) and pass the :class:`Runtime` down. Nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from shared.client import NyneClient
+from shared.jobs import ArqDeliveryQueue
+from shared.service import LeadsService, PollSchedule
+from shared.settings import Settings
+from shared.state.connection import RedisConnections, connect_redis
+from shared.state.events import EventBus
+from shared.state.keys import Keys
+from shared.state.limiter import RateLimiter, RateWindow
+from shared.state.store import SearchStore, StoreTimings
+
+__all__ = ["ApiEndpoint", "Runtime", "open_runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """Which Person Leads API to talk to, and with which credentials."""
+
+    base_url: str
+    api_key: str
+    api_secret: str
+    sandbox: bool = False
+
+    def __repr__(self) -> str:
+        return f"ApiEndpoint(base_url={self.base_url!r}, sandbox={self.sandbox})"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ApiEndpoint:
+        """The configured API (callers start the sandbox when ``settings.uses_sandbox``)."""
+        if settings.nyne_api_key is None or settings.nyne_api_secret is None:
+            raise ValueError("no API credentials configured; start the sandbox instead")
+        return cls(
+            base_url=settings.nyne_base_url,
+            api_key=settings.nyne_api_key.get_secret_value(),
+            api_secret=settings.nyne_api_secret.get_secret_value(),
+        )
+
+
+@dataclass
+class Runtime:
+    """One process's long-lived resources."""
+
+    settings: Settings
+    endpoint: ApiEndpoint
+    connections: RedisConnections
+    limiter: RateLimiter
+    client: NyneClient
+    store: SearchStore
+    bus: EventBus
+    service: LeadsService
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    endpoint: ApiEndpoint,
+    *,
+    redis_url: str | None = None,
+    callback_base_url: str | None = None,
+    keys: Keys | None = None,
+    timings: StoreTimings | None = None,
+    schedule: PollSchedule | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open Redis, the limiter, the API client and the service; close them on exit.
+
+    ``redis_url`` and ``callback_base_url`` default to ``REDIS_URL`` and ``PUBLIC_BASE_URL``.
+    """
+    if redis_url is None and settings.redis_url is not None:
+        redis_url = settings.redis_url.get_secret_value()
+    if callback_base_url is None:
+        callback_base_url = settings.public_base_url
+    keys = keys or Keys()
+    connections = connect_redis(redis_url)
+    # One budget per API key: processes sharing a key share it, whatever they are.
+    budget = hashlib.sha256(endpoint.api_key.encode()).hexdigest()[:16]
+    limiter = RateLimiter(
+        connections.redis,
+        keys.rate_limit(budget),
+        windows=(
+            RateWindow(settings.leads_rate_limit_per_minute, 60.0),
+            RateWindow(settings.leads_rate_limit_per_hour, 3600.0),
+        ),
+    )
+    client = NyneClient(
+        api_key=endpoint.api_key,
+        api_secret=endpoint.api_secret,
+        base_url=endpoint.base_url,
+        gate=limiter,
+    )
+    store = SearchStore(connections.redis, keys=keys, timings=timings)
+    bus = EventBus(connections.redis, keys.events)
+    service = LeadsService(
+        client=client,
+        store=store,
+        bus=bus,
+        deliveries=ArqDeliveryQueue(connections.arq),
+        callback_base_url=callback_base_url,
+        reuse_window=settings.leads_reuse_window_seconds,
+        sandbox=endpoint.sandbox,
+        schedule=schedule,
+    )
+    runtime = Runtime(settings, endpoint, connections, limiter, client, store, bus, service)
+    try:
+        yield runtime
+    finally:
+        await bus.aclose()
+        await client.aclose()
+        await connections.aclose()

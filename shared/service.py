@@ -1,0 +1,471 @@
+"""The lead-search service every front uses: submit, follow, complete exactly once.
+
+It joins the API client (behind the shared rate limiter), the Redis store and the event
+bus. All state lives in Redis, so any process can pick up where another left off:
+
+* **submit** validates, reuses an identical recent search when it can, otherwise submits
+  (with a per-search callback URL when there is a public base URL) and records the search
+  with its first poll due;
+* **apply** takes news of a search — from a poll or a callback, in any process, any number
+  of times — records phase changes, completes the search exactly once, announces every
+  change on the event bus and queues the Slack deliveries that hang on it;
+* **wait** follows one search until it finishes: woken within milliseconds by the event bus
+  when news lands anywhere, and polling it itself when its poll falls due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from shared.client import NyneClient, check_request_id
+from shared.errors import (
+    APIError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+)
+from shared.models import Lead, LeadCallback, Search
+from shared.state.events import EventBus
+from shared.state.records import Origin, SearchRecord, SearchState, SlackOrigin
+from shared.state.store import Completion, SearchStore
+from shared.validation import description_fingerprint, validate_description
+
+__all__ = [
+    "CallbackOutcome",
+    "DeliveryQueue",
+    "LeadsService",
+    "PollSchedule",
+    "SubmitResult",
+]
+
+log = logging.getLogger(__name__)
+
+StatusListener = Callable[[SearchRecord], Awaitable[None] | None]
+
+
+class DeliveryQueue(Protocol):
+    """Where deliveries go to be worked on (the job queue)."""
+
+    async def enqueue_delivery(self, delivery_id: str, revision: str) -> None:
+        """Ask for this delivery to be brought up to date (idempotent per revision)."""
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When to poll a search, by how many polls it has had.
+
+    Without a callback, polls are the only way to learn the outcome, so they start quick
+    (a search done in ~1 s costs two). With one, they only refresh the progress shown and
+    catch a callback that never came, so they are sparser. Either way about two polls a
+    minute at most once a search runs long: the budget is 60 a minute for everything.
+    """
+
+    without_callback: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+    with_callback: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
+    retry_after_error: float = 15.0
+
+    def delay(self, polls_done: int, *, has_callback: bool) -> float:
+        """Seconds from the previous poll (or the submission) to the next one."""
+        delays = self.with_callback if has_callback else self.without_callback
+        return delays[min(polls_done, len(delays) - 1)]
+
+    def offsets(self, *, has_callback: bool) -> Iterator[float]:
+        """Seconds after submission of each poll (for docs and tests)."""
+        elapsed, polls = 0.0, 0
+        while True:
+            elapsed += self.delay(polls, has_callback=has_callback)
+            polls += 1
+            yield elapsed
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """A submitted (or reused) search, and the delivery owed to a Slack request."""
+
+    search: SearchRecord
+    reused: bool
+    delivery_id: str | None = None
+
+
+class CallbackOutcome(Enum):
+    """What the callback receiver answers, by what a callback turned out to be."""
+
+    ACCEPTED = 200
+    DUPLICATE = 208  # the receiver still answers 2xx, so the API stops retrying
+    UNKNOWN_TOKEN = 404
+    INVALID_BODY = 400
+    MISMATCHED_REQUEST = 409
+
+
+class LeadsService:
+    """Submit, follow and complete lead searches, with all state in Redis.
+
+    Args:
+        client: the API client; its ``gate`` should be the shared rate limiter.
+        store: the Redis store.
+        bus: the event bus for cross-process wake-ups.
+        deliveries: where Slack deliveries are queued (None: nothing is delivered here).
+        callback_base_url: ``PUBLIC_BASE_URL``; with it, searches carry a callback URL.
+        reuse_window: seconds an identical description reuses an earlier search (0: never).
+        sandbox: True when the client talks to the local sandbox (results say so).
+        schedule: when to poll.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: NyneClient,
+        store: SearchStore,
+        bus: EventBus,
+        deliveries: DeliveryQueue | None = None,
+        callback_base_url: str | None = None,
+        reuse_window: int = 3600,
+        sandbox: bool = False,
+        schedule: PollSchedule | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.bus = bus
+        self.deliveries = deliveries
+        self.callback_base_url = callback_base_url.rstrip("/") if callback_base_url else None
+        self.reuse_window = reuse_window
+        self.sandbox = sandbox
+        self.schedule = schedule or PollSchedule()
+
+    # -- submitting ---------------------------------------------------------------------
+
+    async def submit(
+        self, description: str, origin: Origin, *, fresh: bool = False
+    ) -> SubmitResult:
+        """Start a search for ``description`` (or reuse an identical recent one).
+
+        ``fresh=True`` always submits a new search. A Slack origin gets a delivery: its
+        thread will be answered even when the search is shared with another request.
+        Raises the client's errors (validation, rate limit, authentication, API).
+        """
+        text = validate_description(description)
+        fingerprint = description_fingerprint(text)
+        claim: str | None = None
+        if self.reuse_window > 0:
+            existing, claim = await self._find_reusable(fingerprint, fresh=fresh)
+            if existing is not None:
+                log.info(
+                    "search reused",
+                    extra={"request_id": existing.request_id, "origin": origin.kind},
+                )
+                return SubmitResult(existing, True, await self._attach(existing, origin))
+        try:
+            record = await self._submit_new(text, origin)
+        except BaseException:
+            if claim is not None:
+                await self.store.finish_reuse(fingerprint, claim, None, self.reuse_window)
+            raise
+        if self.reuse_window > 0:
+            if claim is not None:
+                await self.store.finish_reuse(
+                    fingerprint, claim, record.request_id, self.reuse_window
+                )
+            elif fresh:
+                await self.store.redis.set(
+                    self.store.keys.reuse(fingerprint), record.request_id, ex=self.reuse_window
+                )
+        return SubmitResult(record, False, await self._attach(record, origin))
+
+    async def _find_reusable(
+        self, fingerprint: str, *, fresh: bool
+    ) -> tuple[SearchRecord | None, str | None]:
+        """An existing search to reuse, or our claim to submit one (or neither if fresh)."""
+        if fresh:
+            return None, None
+        deadline = time.monotonic() + 15.0
+        while True:
+            found = await self.store.claim_reuse(fingerprint)
+            if found.claim is not None:
+                return None, found.claim
+            if found.request_id is not None:
+                record = await self.store.get_search(found.request_id)
+                if record is not None and record.status not in (
+                    SearchState.FAILED,
+                    SearchState.EXPIRED,
+                ):
+                    return record, None
+                await self.store.forget_reuse(fingerprint, found.request_id)
+                continue
+            # Someone is submitting this very description right now: wait for their ID.
+            if time.monotonic() > deadline:
+                return None, None
+            await asyncio.sleep(0.05)
+
+    async def _submit_new(self, text: str, origin: Origin) -> SearchRecord:
+        token = self.store.new_callback_token() if self.callback_base_url else None
+        callback_url = f"{self.callback_base_url}/callbacks/nyne/{token}" if token else None
+        accepted = await self.client.create_search(text, callback_url=callback_url)
+        now = datetime.now(UTC)
+        state = SearchState.from_api(accepted.status)
+        record = SearchRecord(
+            request_id=accepted.request_id,
+            description=text,
+            origin=origin,
+            status=state,
+            created_at=now,
+            phases={state: now},
+            has_callback=token is not None,
+            sandbox=self.sandbox,
+        )
+        first_poll = self.schedule.delay(0, has_callback=record.has_callback)
+        await self.store.create_search(
+            record, first_poll_at=now.timestamp() + first_poll, callback_token=token
+        )
+        log.info(
+            "search submitted",
+            extra={
+                "request_id": record.request_id,
+                "origin": origin.kind,
+                "callback": record.has_callback,
+                "sandbox": self.sandbox,
+            },
+        )
+        return record
+
+    async def _attach(self, record: SearchRecord, origin: Origin) -> str | None:
+        """Owe a Slack origin an answer, and queue its first step at once."""
+        if not isinstance(origin, SlackOrigin):
+            return None
+        delivery = await self.store.add_delivery(record.request_id, origin)
+        await self.queue_delivery(delivery.delivery_id, f"{record.rev}-new")
+        return delivery.delivery_id
+
+    # -- learning of changes ------------------------------------------------------------
+
+    async def apply(self, search: Search, *, polled: bool) -> SearchRecord | None:
+        """Record news of a search from a poll or a callback; returns the record.
+
+        Safe to call any number of times, concurrently, from any process: a phase is
+        recorded once, and a search is completed once — the other attempts are no-ops.
+        """
+        request_id = search.request_id
+        state = SearchState.from_api(search.status)
+        if state.is_terminal:
+            if polled:
+                await self.store.count_poll(request_id)
+            outcome = await self.store.complete(
+                request_id,
+                state,
+                results=search.results,
+                results_count=search.results_count,
+                error=search.error,
+            )
+            if outcome is Completion.WON:
+                await self._announce(request_id, state)
+        elif await self.store.set_status(request_id, state, polled=polled):
+            await self._announce(request_id, state)
+        return await self.store.get_search(request_id)
+
+    async def _announce(self, request_id: str, state: SearchState) -> None:
+        record = await self.store.get_search(request_id)
+        if record is None:
+            return
+        if state.is_terminal:
+            log.info(
+                "search %s",
+                state.value,
+                extra={
+                    "request_id": request_id,
+                    "results_count": record.results_count,
+                    "elapsed_s": record.elapsed_seconds,
+                    "polls": record.polls,
+                    "credit_spent": record.credit_spent,
+                    **({"error": record.error} if record.error else {}),
+                },
+            )
+            if state is not SearchState.COMPLETED:
+                await self.store.forget_reuse(
+                    description_fingerprint(record.description), request_id
+                )
+        else:
+            log.info("search %s", state.value, extra={"request_id": request_id})
+        await self.bus.publish(request_id, state.value)
+        for delivery_id in await self.store.deliveries_of(request_id):
+            await self.queue_delivery(delivery_id, str(record.rev))
+
+    async def queue_delivery(self, delivery_id: str, revision: str) -> None:
+        """Ask for a delivery to be brought up to date (no-op without a queue)."""
+        if self.deliveries is not None:
+            await self.deliveries.enqueue_delivery(delivery_id, revision)
+
+    async def handle_callback(self, token: str, body: bytes) -> CallbackOutcome:
+        """Take a callback POSTed to ``/callbacks/nyne/<token>``; the answer is the outcome.
+
+        The token must belong to a search we submitted, and the body's ``request_id`` must
+        be that search's. Persisting is all that happens here; delivery is queued.
+        """
+        request_id = await self.store.resolve_token(token)
+        if request_id is None:
+            return CallbackOutcome.UNKNOWN_TOKEN
+        try:
+            callback = LeadCallback.model_validate_json(body)
+        except ValidationError:
+            log.warning("callback with an invalid body", extra={"request_id": request_id})
+            return CallbackOutcome.INVALID_BODY
+        if not self.store.same_request_id(request_id, callback.request_id):
+            log.warning(
+                "callback for another search rejected",
+                extra={"request_id": request_id, "claimed_request_id": callback.request_id[:80]},
+            )
+            return CallbackOutcome.MISMATCHED_REQUEST
+        before = await self.store.get_search(request_id)
+        if before is not None and before.is_terminal:
+            return CallbackOutcome.DUPLICATE
+        await self.apply(callback.to_search(), polled=False)
+        return CallbackOutcome.ACCEPTED
+
+    # -- polling -------------------------------------------------------------------------
+
+    async def poll_claimed(self, request_id: str) -> None:
+        """Poll a search whose poll this process has claimed, then schedule the next one."""
+        record = await self.store.get_search(request_id)
+        if record is None or record.is_terminal:
+            await self.store.redis.zrem(self.store.keys.polls, request_id)
+            return
+        age = (datetime.now(UTC) - record.created_at).total_seconds()
+        if age > self.store.timings.max_pending:
+            await self.expire(request_id)
+            return
+        retry_in: float | None = None
+        try:
+            search = await self.client.get_search(request_id)
+        except RateLimitError as err:
+            retry_in = err.retry_after or self.schedule.retry_after_error
+        except NotFoundError:
+            minutes = int(age // 60)
+            log.warning("API no longer knows this search", extra={"request_id": request_id})
+            await self._finish(
+                request_id,
+                SearchState.FAILED,
+                f"The Person Leads API no longer knows this search (after {minutes} min).",
+            )
+            return
+        except AuthenticationError:
+            log.error(
+                "API rejected our credentials while polling; check NYNE_API_KEY and "
+                "NYNE_API_SECRET",
+                extra={"request_id": request_id},
+            )
+            retry_in = 60.0
+        except APIError as err:
+            log.warning("poll failed: %s", type(err).__name__, extra={"request_id": request_id})
+            retry_in = self.schedule.retry_after_error
+        else:
+            updated = await self.apply(search, polled=True)
+            if updated is None or updated.is_terminal:
+                return
+            retry_in = self.schedule.delay(updated.polls, has_callback=updated.has_callback)
+        await self.store.schedule_poll(request_id, time.time() + retry_in)
+
+    async def refresh(self, request_id: str) -> SearchRecord | None:
+        """Poll now if this search's poll is due (nobody else is polling it); return it."""
+        if await self.store.claim_poll(request_id, lease=30.0):
+            await self.poll_claimed(request_id)
+        return await self.store.get_search(request_id)
+
+    async def expire(self, request_id: str) -> None:
+        """Stop waiting for a search that never finished."""
+        minutes = self.store.timings.max_pending // 60
+        await self._finish(
+            request_id,
+            SearchState.EXPIRED,
+            f"No result after {minutes} minutes, so we stopped waiting. Please try again.",
+        )
+
+    async def _finish(self, request_id: str, state: SearchState, error: str) -> None:
+        if await self.store.complete(request_id, state, error=error) is Completion.WON:
+            await self._announce(request_id, state)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, request_id: str) -> SearchRecord | None:
+        """The stored record of a search, or None."""
+        return await self.store.get_search(check_request_id(request_id))
+
+    async def results(self, request_id: str) -> list[Lead]:
+        """The results of a completed search (empty when none)."""
+        return await self.store.get_results(request_id) or []
+
+    async def lookup(self, request_id: str, origin: Origin) -> SearchRecord:
+        """A search by ID, adopting one we never saw (e.g. started elsewhere with this key).
+
+        Raises :class:`NotFoundError` when neither Redis nor the API knows it.
+        """
+        request_id = check_request_id(request_id)
+        record = await self.store.get_search(request_id)
+        if record is not None:
+            return record
+        search = await self.client.get_search(request_id)
+        now = datetime.now(UTC)
+        adopted = SearchRecord(
+            request_id=request_id,
+            description="",
+            origin=origin,
+            status=SearchState.QUEUED,
+            created_at=search.created_on or now,
+            sandbox=self.sandbox,
+        )
+        first_poll = now.timestamp() + self.schedule.delay(1, has_callback=False)
+        await self.store.create_search(adopted, first_poll_at=first_poll, callback_token=None)
+        return await self.apply(search, polled=True) or adopted
+
+    async def recent(self, limit: int) -> list[SearchRecord]:
+        """Recently submitted searches, newest first."""
+        return await self.store.recent(limit)
+
+    # -- waiting -------------------------------------------------------------------------
+
+    async def wait(
+        self,
+        request_id: str,
+        *,
+        timeout: float,
+        on_status: StatusListener | None = None,
+    ) -> SearchRecord:
+        """Follow a search for up to ``timeout`` seconds; return it, finished or not.
+
+        Wakes as soon as news of the search lands in any process (event bus), and polls
+        the API itself whenever the search's poll is due — shared with the sweep, so a
+        search is never polled twice at once. ``on_status`` hears every status change.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        shown: SearchState | None = None
+        async with self.bus.watch(request_id) as watcher:
+            while True:
+                record = await self.store.get_search(request_id)
+                if record is None:
+                    raise NotFoundError(
+                        "No search with that request ID.", status_code=404, code="not_found"
+                    )
+                if record.status != shown:
+                    shown = record.status
+                    if on_status is not None:
+                        outcome = on_status(record)
+                        if inspect.isawaitable(outcome):
+                            await outcome
+                if record.is_terminal:
+                    return record
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return record
+                due = await self.store.next_poll_at(request_id)
+                if due is not None and due <= time.time():
+                    await self.refresh(request_id)
+                    continue
+                until_due = (due - time.time()) if due is not None else remaining
+                await watcher.wait(min(remaining, max(0.01, until_due)))

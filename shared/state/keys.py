@@ -1,0 +1,99 @@
+"""The Redis key schema: every key the product writes, in one place.
+
+Per-search keys carry the request ID in a hash tag (``{…}``) so the scripts that touch
+several of them stay within one Cluster slot. Every key gets a TTL when written.
+
+Per search (``rid`` = request ID; TTL: max pending age + retention, then retention once done):
+
+- ``leads:search:{rid}`` — hash: the search record (``records.py``).
+- ``leads:results:{rid}`` — string: the results as JSON, zlib-compressed, base64.
+- ``leads:deliveries:{rid}`` — set: IDs of the Slack deliveries waiting on it.
+- ``leads:token:{sha256(token)}`` — string: the request ID a callback token belongs to.
+
+Per delivery (``did``; TTL as its search):
+
+- ``leads:delivery:{did}`` — hash: where to answer, how much of the thread is posted.
+- ``leads:lock:delivery:{did}`` — string: the holder of the work on it (TTL: the lease).
+
+Shared (TTL refreshed to 30 days at every write):
+
+- ``leads:polls`` — sorted set: request ID → when its next poll is due.
+- ``leads:deliveries:open`` — sorted set: delivery ID → when it must be finished.
+- ``leads:recent`` — sorted set: request ID → submission time (last 500).
+
+Others:
+
+- ``leads:reuse:{fingerprint}`` — string: the search to reuse for a description, or a
+  60-second claim while one is submitted (TTL: the reuse window).
+- ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
+  API key (TTL: the longest window).
+- ``leads:events`` — pub/sub channel: ``"<rid> <status>"`` on every change (not a key).
+
+arq (the job queue) keeps its own keys under ``arq:``; they carry TTLs of their own and the
+queue itself empties as jobs run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Keys"]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Builds every key name; ``prefix`` lets tests and tenants share one Redis."""
+
+    prefix: str = "leads"
+
+    def search(self, request_id: str) -> str:
+        """The search record hash."""
+        return f"{self.prefix}:search:{{{request_id}}}"
+
+    def results(self, request_id: str) -> str:
+        """The compressed results blob."""
+        return f"{self.prefix}:results:{{{request_id}}}"
+
+    def search_deliveries(self, request_id: str) -> str:
+        """The set of delivery IDs attached to a search."""
+        return f"{self.prefix}:deliveries:{{{request_id}}}"
+
+    def delivery(self, delivery_id: str) -> str:
+        """One delivery's hash."""
+        return f"{self.prefix}:delivery:{{{delivery_id}}}"
+
+    def delivery_lock(self, delivery_id: str) -> str:
+        """The lock serialising work on one delivery."""
+        return f"{self.prefix}:lock:delivery:{{{delivery_id}}}"
+
+    def token(self, token_hash: str) -> str:
+        """Callback token (hashed) → request ID."""
+        return f"{self.prefix}:token:{token_hash}"
+
+    def reuse(self, fingerprint: str) -> str:
+        """Description fingerprint → request ID to reuse."""
+        return f"{self.prefix}:reuse:{fingerprint}"
+
+    @property
+    def polls(self) -> str:
+        """Sorted set of searches by next poll time."""
+        return f"{self.prefix}:polls"
+
+    @property
+    def open_deliveries(self) -> str:
+        """Sorted set of unfinished deliveries by deadline."""
+        return f"{self.prefix}:deliveries:open"
+
+    @property
+    def recent(self) -> str:
+        """Sorted set of searches by submission time."""
+        return f"{self.prefix}:recent"
+
+    def rate_limit(self, name: str) -> str:
+        """The sliding log of one rate-limit budget (one per API key)."""
+        return f"{self.prefix}:ratelimit:{{{name}}}"
+
+    @property
+    def events(self) -> str:
+        """Pub/sub channel announcing every change of every search."""
+        return f"{self.prefix}:events"

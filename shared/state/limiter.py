@@ -1,0 +1,189 @@
+"""One request budget for every process using the same API key, kept in Redis.
+
+The API allows 60 requests a minute and 1000 an hour per key, status polls included, and
+answers 429 past that. Every process — bot replicas, workers, MCP servers, the CLI — asks
+this limiter before each request, so together they stay inside the budget and the API
+never has to refuse one.
+
+Why a Lua script and not the ``limits`` library: we need (1) both windows checked and
+counted in one atomic step — ``limits`` hits one limit at a time, so a request refused by
+the hour window would already have used a minute slot; (2) priorities: submissions may
+use the whole budget while polls leave a reserve to them, so a person's new search
+overtakes background polls; and (3) the exact time until a slot frees, so a caller can
+wait precisely that long or be told when to retry. The script is a sliding log (a sorted
+set of request times), exact at any instant, using Redis's clock so hosts need not agree
+on the time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import math
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from shared.client import RequestKind
+from shared.errors import RateLimitError
+
+__all__ = ["RateLimiter", "RateWindow", "notify_rate_limit_waits"]
+
+log = logging.getLogger(__name__)
+
+# KEYS[1]: the sliding log. ARGV: member, reserve fraction, then (limit, seconds) pairs.
+# Returns {1, now} when the request was counted (at Redis time `now`), else {0, seconds
+# until it could be}; numbers as strings, since Lua numbers would be truncated to integers.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local reserve = tonumber(ARGV[2])
+local longest = 0
+local wait = 0
+for i = 3, #ARGV, 2 do
+  local limit = tonumber(ARGV[i])
+  local seconds = tonumber(ARGV[i + 1])
+  if seconds > longest then longest = seconds end
+  local allowed = limit - math.floor(limit * reserve)
+  if allowed < 1 then allowed = 1 end
+  local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - seconds), '+inf')
+  if count >= allowed then
+    local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - seconds), '+inf',
+                              'WITHSCORES', 'LIMIT', count - allowed, 1)
+    local until_free = tonumber(oldest[2]) + seconds - now
+    if until_free > wait then wait = until_free end
+  end
+end
+if wait > 0 then return {0, tostring(wait)} end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
+return {1, tostring(now)}
+"""
+
+WaitListener = Callable[[RequestKind, float], Awaitable[None]]
+_wait_listener: contextvars.ContextVar[WaitListener | None] = contextvars.ContextVar(
+    "rate_limit_wait_listener", default=None
+)
+
+
+@contextmanager
+def notify_rate_limit_waits(listener: WaitListener) -> Iterator[None]:
+    """Within this block, ``listener(kind, seconds)`` hears of every wait before it starts.
+
+    The Slack bot uses it to tell a person "rate limited — your search runs in ~40 s".
+    """
+    token = _wait_listener.set(listener)
+    try:
+        yield
+    finally:
+        _wait_listener.reset(token)
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most ``limit`` requests in any ``seconds``-long window."""
+
+    limit: int
+    seconds: float
+
+
+class RateLimiter:
+    """A :class:`shared.client.RequestGate` shared through Redis.
+
+    Args:
+        redis: a decoded Redis client.
+        key: the Redis key of this budget (one per API key).
+        windows: the limits; by default the API's 60/min and 1000/hour.
+        margin: seconds added to every window, so a request counted at the end of our
+            window cannot land inside the API's (clocks and latency differ a little).
+        poll_reserve: share of each window that status polls must leave to submissions.
+        max_wait: seconds a caller may wait for its turn, per kind; past that it gets
+            :class:`RateLimitError` with ``retry_after`` instead.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        key: str,
+        *,
+        windows: Sequence[RateWindow] = (RateWindow(60, 60.0), RateWindow(1000, 3600.0)),
+        margin: float = 1.0,
+        poll_reserve: float = 0.2,
+        max_wait: dict[RequestKind, float] | None = None,
+    ) -> None:
+        if not windows:
+            raise ValueError("at least one window is needed")
+        self._redis = redis
+        self.key = key
+        self.windows = tuple(windows)
+        self.margin = margin
+        self.poll_reserve = poll_reserve
+        self.max_wait: dict[RequestKind, float] = {"submit": 90.0, "poll": 60.0}
+        self.max_wait.update(max_wait or {})
+        self._script = redis.register_script(_ACQUIRE)
+        self._window_args = [
+            str(value)
+            for window in self.windows
+            for value in (window.limit, window.seconds + margin)
+        ]
+
+    def __repr__(self) -> str:
+        windows = ", ".join(f"{w.limit}/{w.seconds:g}s" for w in self.windows)
+        return f"RateLimiter({self.key!r}, {windows})"
+
+    async def _attempt(self, kind: RequestKind) -> tuple[bool, float]:
+        """(True, Redis time of the grant) or (False, seconds until a slot frees)."""
+        reserve = 0.0 if kind == "submit" else self.poll_reserve
+        granted, value = await self._script(
+            keys=[self.key], args=[uuid.uuid4().hex, str(reserve), *self._window_args]
+        )
+        return int(granted) == 1, float(value)
+
+    async def try_acquire(self, kind: RequestKind) -> float:
+        """Count one request if the budget allows: 0.0, else the seconds until it would."""
+        granted, value = await self._attempt(kind)
+        return 0.0 if granted else value
+
+    async def acquire(self, kind: RequestKind) -> float:
+        """Wait for a slot (up to ``max_wait[kind]``) and count the request.
+
+        Returns when (Redis clock, Unix seconds) the request was counted. Raises
+        :class:`RateLimitError` with ``retry_after`` when the wait would be longer;
+        nothing is counted then.
+        """
+        waited = 0.0
+        while True:
+            granted, value = await self._attempt(kind)
+            if granted:
+                if waited:
+                    log.info("rate limit: %s went after waiting %.1fs", kind, waited)
+                return value
+            wait = value
+            if waited + wait > self.max_wait[kind]:
+                retry_after = math.ceil(wait)
+                raise RateLimitError(
+                    f"The API request budget is used up; retry in {retry_after} s.",
+                    retry_after=retry_after,
+                )
+            listener = _wait_listener.get()
+            if listener is not None:
+                await listener(kind, wait)
+            # Wake just after the slot frees; a little jitter spreads waiting processes.
+            pause = wait + 0.01 + 0.04 * (uuid.uuid4().int % 100) / 100
+            await asyncio.sleep(pause)
+            waited += pause
+
+    async def usage(self) -> dict[str, int]:
+        """Requests counted in each window now, e.g. ``{"60s": 12, "3600s": 340}``."""
+        now_seconds, now_micros = await self._redis.time()
+        now = now_seconds + now_micros / 1_000_000
+        usage = {}
+        for window in self.windows:
+            count = await self._redis.zcount(self.key, f"({now - window.seconds}", "+inf")
+            usage[f"{window.seconds:g}s"] = int(count)
+        return usage

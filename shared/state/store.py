@@ -1,0 +1,438 @@
+"""Search records, callback tokens, deliveries and schedules in Redis (keys: ``keys.py``).
+
+The atomic steps — a status change, completing a search, claiming a due poll — are Lua
+scripts, so any number of processes can attempt them at once and exactly one wins.
+Timestamps are Unix seconds from the caller's clock (hosts are assumed NTP-synced).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import inspect
+import logging
+import secrets
+import time
+import uuid
+import zlib
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TypeVar
+
+import redis.asyncio as aioredis
+from pydantic import TypeAdapter
+
+from shared.models import Lead
+from shared.state.keys import Keys
+from shared.state.records import Delivery, SearchRecord, SearchState, SlackOrigin
+
+__all__ = ["Completion", "ReuseClaim", "SearchStore", "StoreTimings"]
+
+log = logging.getLogger(__name__)
+
+_LEADS = TypeAdapter(list[Lead])
+_TERMINAL = "completed failed expired"
+
+# KEYS[1] search hash. ARGV: status, now. Returns 1 if the status changed.
+_SET_STATUS = f"""
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+if string.find('{_TERMINAL}', current, 1, true) then return 0 end
+if current == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+redis.call('HSETNX', KEYS[1], 't_' .. ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+return 1
+"""
+
+# KEYS: search hash, results key. ARGV: status, now, results_count, error, blob, ttl.
+# Returns 1 for the one attempt that completes the search, 0 if it was already done.
+_COMPLETE = f"""
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+if string.find('{_TERMINAL}', current, 1, true) then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2],
+           'results_count', ARGV[3], 'error', ARGV[4])
+redis.call('HSETNX', KEYS[1], 't_' .. ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6]) end
+return 1
+"""
+
+# KEYS[1] polls zset. ARGV: now, lease, limit. Claims up to `limit` due searches by
+# pushing their due time a lease ahead, so no other process polls them meanwhile.
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(due) do
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+end
+return due
+"""
+
+# KEYS[1] polls zset. ARGV: now, lease, request_id. Claims one search if due.
+_CLAIM_ONE = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not score or tonumber(score) > tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
+return 1
+"""
+
+# KEYS[1] reuse key. ARGV: claim value, claim ttl. Returns the current value (a request
+# ID or someone's claim) or '' when we took the claim.
+_CLAIM_REUSE = """
+local current = redis.call('GET', KEYS[1])
+if current then return current end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ''
+"""
+
+
+class Completion(Enum):
+    """What an attempt to complete a search found."""
+
+    WON = "won"
+    """This attempt completed the search: it owns announcing it."""
+    ALREADY_DONE = "already_done"
+    """Another attempt got there first; nothing to do."""
+    UNKNOWN = "unknown"
+    """No such search in the store."""
+
+
+@dataclass(frozen=True)
+class ReuseClaim:
+    """Outcome of looking for a recent identical search."""
+
+    request_id: str | None
+    """An existing search to reuse."""
+    claim: str | None
+    """Our claim on the description: submit, then :meth:`SearchStore.finish_reuse`."""
+
+
+@dataclass(frozen=True)
+class StoreTimings:
+    """How long things are kept. Defaults: results a week, abandoned searches 30 min."""
+
+    retention: int = 7 * 24 * 3600
+    """Seconds a finished search and its results are kept."""
+    max_pending: int = 30 * 60
+    """Seconds after which a search that never finished is marked expired."""
+    delivery_grace: int = 120
+    """Seconds a delivery may take before the sweep retries it."""
+    global_ttl: int = 30 * 24 * 3600
+    """TTL refreshed on the shared sorted sets at every write."""
+    recent_kept: int = 500
+    """How many searches ``recent`` lists at most."""
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a callback token: the store never holds the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> float:
+    return time.time()
+
+
+T = TypeVar("T")
+
+
+async def _aw(value: Awaitable[T] | T) -> T:
+    """redis-py types its async commands as ``Awaitable[T] | T``; this settles the union."""
+    return await value if inspect.isawaitable(value) else value
+
+
+class SearchStore:
+    """All of the product's Redis state, behind named operations."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        keys: Keys | None = None,
+        timings: StoreTimings | None = None,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys or Keys()
+        self.timings = timings or StoreTimings()
+        self._set_status = redis.register_script(_SET_STATUS)
+        self._complete = redis.register_script(_COMPLETE)
+        self._claim_due = redis.register_script(_CLAIM_DUE)
+        self._claim_one = redis.register_script(_CLAIM_ONE)
+        self._claim_reuse = redis.register_script(_CLAIM_REUSE)
+
+    @property
+    def pending_ttl(self) -> int:
+        """TTL of a search that has not finished: long enough to expire it, then keep it."""
+        return self.timings.max_pending + self.timings.retention
+
+    # -- searches ------------------------------------------------------------------------
+
+    async def create_search(
+        self, record: SearchRecord, *, first_poll_at: float, callback_token: str | None
+    ) -> None:
+        """Store a just-submitted search, its callback token and its first poll."""
+        k, ttl = self.keys, self.pending_ttl
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.search(record.request_id), mapping=record.to_hash())
+            pipe.expire(k.search(record.request_id), ttl)
+            if callback_token is not None:
+                pipe.set(k.token(token_digest(callback_token)), record.request_id, ex=ttl)
+            pipe.zadd(k.polls, {record.request_id: first_poll_at})
+            pipe.zadd(k.recent, {record.request_id: record.created_at.timestamp()})
+            pipe.zremrangebyrank(k.recent, 0, -self.timings.recent_kept - 1)
+            for shared_key in (k.polls, k.recent):
+                pipe.expire(shared_key, self.timings.global_ttl)
+            await pipe.execute()
+
+    async def get_search(self, request_id: str) -> SearchRecord | None:
+        """The record, or None when unknown (or expired from Redis)."""
+        fields: dict[str, str] = await _aw(self.redis.hgetall(self.keys.search(request_id)))
+        return SearchRecord.from_hash(fields) if fields else None
+
+    async def get_results(self, request_id: str) -> list[Lead] | None:
+        """The results of a completed search, or None when there are none stored."""
+        blob = await self.redis.get(self.keys.results(request_id))
+        if not blob:
+            return None
+        return _LEADS.validate_json(zlib.decompress(base64.b64decode(blob)))
+
+    async def recent(self, limit: int) -> list[SearchRecord]:
+        """The most recently submitted searches, newest first."""
+        ids = await self.redis.zrevrange(self.keys.recent, 0, max(0, limit - 1))
+        records = []
+        for request_id in ids:
+            record = await self.get_search(request_id)
+            if record is not None:
+                records.append(record)
+        return records
+
+    async def set_status(self, request_id: str, state: SearchState, *, polled: bool) -> bool:
+        """Record a non-final status; True if it changed (first sight of a phase)."""
+        key = self.keys.search(request_id)
+        if polled:
+            await self.count_poll(request_id)
+        changed = await self._set_status(keys=[key], args=[state.value, f"{_now():.6f}"])
+        return int(changed) == 1
+
+    async def complete(
+        self,
+        request_id: str,
+        state: SearchState,
+        *,
+        results: list[Lead] | None = None,
+        results_count: int | None = None,
+        error: str | None = None,
+    ) -> Completion:
+        """Finish a search exactly once, however many processes try at the same time.
+
+        Open deliveries are (re)marked due *before* the atomic step: if this process dies
+        right after winning, the sweep still finds them. The loser's marks are harmless.
+        """
+        if not state.is_terminal:
+            raise ValueError(f"{state} is not a final state")
+        k = self.keys
+        delivery_ids: set[str] = await _aw(self.redis.smembers(k.search_deliveries(request_id)))
+        if delivery_ids:
+            await self._mark_deliveries_due(delivery_ids, _now())
+        blob = ""
+        if results:
+            raw = _LEADS.dump_json(results, exclude_none=True)
+            blob = base64.b64encode(zlib.compress(raw, 6)).decode()
+        count = results_count if results_count is not None else len(results or [])
+        outcome = await self._complete(
+            keys=[k.search(request_id), k.results(request_id)],
+            args=[
+                state.value,
+                f"{_now():.6f}",
+                str(count),
+                error or "",
+                blob,
+                str(self.timings.retention),
+            ],
+        )
+        if int(outcome) == 1:
+            await self.redis.zrem(k.polls, request_id)
+            await self._shorten_ttls(request_id, delivery_ids)
+            return Completion.WON
+        return Completion.ALREADY_DONE if int(outcome) == 0 else Completion.UNKNOWN
+
+    async def _shorten_ttls(self, request_id: str, delivery_ids: set[str]) -> None:
+        ttl = self.timings.retention
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.expire(self.keys.search_deliveries(request_id), ttl)
+            for delivery_id in delivery_ids:
+                pipe.expire(self.keys.delivery(delivery_id), ttl)
+            await pipe.execute()
+
+    # -- polling schedule ------------------------------------------------------------------
+
+    async def claim_due_polls(self, *, limit: int, lease: float) -> list[str]:
+        """Take up to ``limit`` due searches; nobody else gets them for ``lease`` seconds."""
+        due = await self._claim_due(
+            keys=[self.keys.polls], args=[f"{_now():.6f}", str(lease), str(limit)]
+        )
+        return list(due)
+
+    async def claim_poll(self, request_id: str, *, lease: float) -> bool:
+        """Take one search's poll if it is due now."""
+        won = await self._claim_one(
+            keys=[self.keys.polls], args=[f"{_now():.6f}", str(lease), request_id]
+        )
+        return int(won) == 1
+
+    async def schedule_poll(self, request_id: str, at: float) -> None:
+        """Set when the next poll is due (only while the search is still being polled)."""
+        await self.redis.zadd(self.keys.polls, {request_id: at}, xx=True)
+
+    async def next_poll_at(self, request_id: str) -> float | None:
+        """When the next poll is due, or None when no more polls are planned."""
+        score = await self.redis.zscore(self.keys.polls, request_id)
+        return None if score is None else float(score)
+
+    async def count_poll(self, request_id: str) -> None:
+        """Count one more status poll against a search."""
+        await _aw(self.redis.hincrby(self.keys.search(request_id), "polls", 1))
+
+    async def count_due_polls(self) -> int:
+        """How many searches are due for a poll now (for health and benchmarks)."""
+        return int(await self.redis.zcount(self.keys.polls, "-inf", f"{_now():.6f}"))
+
+    # -- callback tokens ------------------------------------------------------------------
+
+    @staticmethod
+    def new_callback_token() -> str:
+        """An unguessable per-search token (256 bits), URL-safe."""
+        return secrets.token_urlsafe(32)
+
+    async def resolve_token(self, token: str) -> str | None:
+        """The request ID a callback token belongs to, or None.
+
+        The lookup is by SHA-256 of the token, so response time reveals nothing about how
+        close a guess was; an unknown token and a wrong one look the same.
+        """
+        if not token or len(token) > 128:
+            return None
+        request_id: str | None = await self.redis.get(self.keys.token(token_digest(token)))
+        return request_id
+
+    @staticmethod
+    def same_request_id(expected: str, given: str) -> bool:
+        """Constant-time comparison of the callback body's request ID with the token's."""
+        return hmac.compare_digest(expected.encode(), given.encode())
+
+    # -- identical-search reuse -----------------------------------------------------------
+
+    async def claim_reuse(self, fingerprint: str) -> ReuseClaim:
+        """Find a recent search for the same description, or claim the right to submit it.
+
+        The claim lives 60 s, so concurrent identical requests wait for the first one
+        instead of each spending a request and a credit.
+        """
+        claim = f"claim:{uuid.uuid4().hex}"
+        current = await self._claim_reuse(keys=[self.keys.reuse(fingerprint)], args=[claim, "60"])
+        if not current:
+            return ReuseClaim(request_id=None, claim=claim)
+        if current.startswith("claim:"):
+            return ReuseClaim(request_id=None, claim=None)
+        return ReuseClaim(request_id=current, claim=None)
+
+    async def finish_reuse(
+        self, fingerprint: str, claim: str, request_id: str | None, window: int
+    ) -> None:
+        """Replace our claim by the submitted search (or drop it when submission failed)."""
+        key = self.keys.reuse(fingerprint)
+        if await self.redis.get(key) != claim:
+            return
+        if request_id is None or window <= 0:
+            await self.redis.delete(key)
+        else:
+            await self.redis.set(key, request_id, ex=window)
+
+    async def forget_reuse(self, fingerprint: str, request_id: str) -> None:
+        """Stop reusing a search (it failed or expired)."""
+        key = self.keys.reuse(fingerprint)
+        if await self.redis.get(key) == request_id:
+            await self.redis.delete(key)
+
+    # -- deliveries -------------------------------------------------------------------------
+
+    async def add_delivery(self, request_id: str, origin: SlackOrigin) -> Delivery:
+        """Owe an answer for this search to a Slack request; it is due at once."""
+        delivery = Delivery(
+            delivery_id=uuid.uuid4().hex,
+            request_id=request_id,
+            origin=origin,
+            created_at=datetime.now(UTC),
+        )
+        k, ttl = self.keys, self.pending_ttl
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.delivery(delivery.delivery_id), mapping=delivery.to_hash())
+            pipe.expire(k.delivery(delivery.delivery_id), ttl)
+            pipe.sadd(k.search_deliveries(request_id), delivery.delivery_id)
+            pipe.expire(k.search_deliveries(request_id), ttl)
+            await pipe.execute()
+        await self._mark_deliveries_due({delivery.delivery_id}, _now())
+        return delivery
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        """The delivery, or None."""
+        fields: dict[str, str] = await _aw(self.redis.hgetall(self.keys.delivery(delivery_id)))
+        return Delivery.from_hash(fields) if fields else None
+
+    async def deliveries_of(self, request_id: str) -> list[str]:
+        """IDs of the deliveries hanging on a search."""
+        return sorted(await _aw(self.redis.smembers(self.keys.search_deliveries(request_id))))
+
+    async def update_delivery(
+        self,
+        delivery_id: str,
+        *,
+        parts_posted: int | None = None,
+        status_shown: str | None = None,
+        parent_ts: str | None = None,
+    ) -> None:
+        """Record delivery progress right after each step, so a resume skips it."""
+        fields: dict[str, str] = {}
+        if parts_posted is not None:
+            fields["parts_posted"] = str(parts_posted)
+        if status_shown is not None:
+            fields["status_shown"] = status_shown
+        if parent_ts is not None:
+            delivery = await self.get_delivery(delivery_id)
+            if delivery is not None:
+                origin = delivery.origin.model_copy(update={"parent_ts": parent_ts})
+                fields["origin"] = origin.model_dump_json()
+        if fields:
+            await _aw(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
+
+    async def finish_delivery(self, delivery_id: str) -> None:
+        """The answer is complete: nothing more is owed."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.delivery(delivery_id), "done", "1")
+            pipe.zrem(self.keys.open_deliveries, delivery_id)
+            await pipe.execute()
+
+    async def overdue_deliveries(self, *, limit: int) -> list[str]:
+        """Deliveries past their deadline (lost jobs, crashed workers); pushes them back."""
+        now = _now()
+        ids: list[str] = await self.redis.zrangebyscore(
+            self.keys.open_deliveries, "-inf", f"{now:.6f}", start=0, num=limit
+        )
+        if ids:
+            await self._mark_deliveries_due(set(ids), now)
+        return ids
+
+    async def _mark_deliveries_due(self, delivery_ids: set[str], now: float) -> None:
+        deadline = now + self.timings.delivery_grace
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.keys.open_deliveries, dict.fromkeys(delivery_ids, deadline))
+            pipe.expire(self.keys.open_deliveries, self.timings.global_ttl)
+            await pipe.execute()
+
+    def delivery_lock(self, delivery_id: str, *, lease: float) -> aioredis.lock.Lock:
+        """A lock that serialises work on one delivery across processes (auto-expires)."""
+        return self.redis.lock(self.keys.delivery_lock(delivery_id), timeout=lease, blocking=False)

@@ -1,0 +1,149 @@
+"""The shared rate limiter against a real redis-server, across real OS processes."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from shared.errors import RateLimitError
+from shared.state.limiter import RateLimiter, RateWindow, notify_rate_limit_waits
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    """The largest number of grants inside any window of ``window`` seconds."""
+    times = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+async def test_grants_never_exceed_the_window(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(5, 0.5)], margin=0)
+    granted = [await limiter.acquire("submit") for _ in range(12)]
+    assert most_in_any_window(granted, 0.5) <= 5
+    assert granted[-1] - granted[0] >= 1.0  # 12 grants at 5 per 0.5 s need two full waits
+
+
+async def test_both_windows_count_at_once(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(3, 60), RateWindow(4, 3600)], margin=0
+    )
+    assert [await limiter.try_acquire("submit") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = await limiter.try_acquire("submit")
+    assert 59 < wait <= 60  # the minute window is full
+    assert (await limiter.usage()) == {"60s": 3, "3600s": 3}  # the refusal counted nothing
+
+
+async def test_submissions_overtake_polls(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(10, 60)], margin=0, poll_reserve=0.3
+    )
+    for _ in range(7):
+        assert await limiter.try_acquire("poll") == 0
+    assert await limiter.try_acquire("poll") > 0  # polls leave the last 3 slots alone
+    for _ in range(3):
+        assert await limiter.try_acquire("submit") == 0  # a person's search still goes
+    assert await limiter.try_acquire("submit") > 0
+
+
+async def test_a_wait_past_the_bound_raises_with_retry_after(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis,
+        "leads:ratelimit:{t}",
+        windows=[RateWindow(2, 60)],
+        margin=0,
+        max_wait={"submit": 1.0},
+    )
+    await limiter.acquire("submit")
+    await limiter.acquire("submit")
+    with pytest.raises(RateLimitError, match=r"retry in 60 s") as caught:
+        await limiter.acquire("submit")
+    assert caught.value.retry_after == 60
+
+
+async def test_waits_are_announced_before_they_start(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(1, 0.3)], margin=0)
+    heard: list[tuple[str, float]] = []
+
+    async def listener(kind: str, seconds: float) -> None:
+        heard.append((kind, seconds))
+
+    await limiter.acquire("submit")
+    with notify_rate_limit_waits(listener):
+        await limiter.acquire("submit")
+    assert heard
+    assert heard[0][0] == "submit"
+    assert 0 < heard[0][1] <= 0.3
+
+
+def spawn(
+    url: str, key: str, kind: str, count: int, limit: int, window: float
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.limiter_hammer",
+            url,
+            key,
+            kind,
+            str(count),
+            str(limit),
+            str(window),
+        ],
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.slow
+async def test_several_processes_never_exceed_the_budget_together(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    key = "leads:ratelimit:{multi}"
+    processes = [spawn(redis_url, key, "poll", 8, 6, 0.5) for _ in range(4)]
+    await asyncio.to_thread(lambda: [p.wait(timeout=60) for p in processes])
+    assert [p.returncode for p in processes] == [0, 0, 0, 0]
+    lines: list[str] = await redis.lrange(f"{key}:granted", 0, -1)  # type: ignore[misc]
+    granted = [float(line.split()[0]) for line in lines]
+    assert len(granted) == 32
+    # Polls may use 6 - floor(6 * 0.2) = 5 slots a window; all processes together too.
+    assert most_in_any_window(granted, 0.5) <= 5
+
+
+@pytest.mark.slow
+async def test_a_submission_gets_through_while_processes_flood_polls(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    key = "leads:ratelimit:{flood}"
+    floods = [spawn(redis_url, key, "poll", 20, 10, 0.5) for _ in range(3)]
+    limiter = RateLimiter(redis, key, windows=[RateWindow(10, 0.5)], margin=0)
+    try:
+        # Wait until the pollers have filled their share of the window.
+        async def polls_blocked() -> bool:
+            return await limiter.try_acquire("poll") > 0
+
+        from tests.support.waiting import wait_until
+
+        await wait_until(polls_blocked, timeout=20, message="pollers to saturate the window")
+        for _ in range(2):
+            assert await limiter.try_acquire("submit") == 0
+    finally:
+        await asyncio.to_thread(lambda: [p.wait(timeout=60) for p in floods])

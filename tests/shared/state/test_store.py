@@ -1,0 +1,206 @@
+"""SearchStore against a real redis-server: records, exactly-once completion, claims, TTLs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import redis.asyncio as aioredis
+
+from shared.models import Author, Lead
+from shared.state.records import CliOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.store import Completion, SearchStore, token_digest
+
+RID = "a" * 64
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def store(redis: aioredis.Redis) -> SearchStore:
+    return SearchStore(redis)
+
+
+def record(request_id: str = RID, **changes: object) -> SearchRecord:
+    now = datetime.now(UTC)
+    base = SearchRecord(
+        request_id=request_id,
+        description="CTOs at fintech companies discussing cloud migration",
+        origin=SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.000"),
+        status=SearchState.QUEUED,
+        created_at=now,
+        phases={SearchState.QUEUED: now},
+        has_callback=True,
+    )
+    return base.model_copy(update=changes)
+
+
+def leads(count: int) -> list[Lead]:
+    return [
+        Lead(
+            platform="linkedin",
+            post_url=f"https://linkedin.example/p/{i}",
+            post_content=f"post {i} about cloud migration",
+            author=Author(name=f"Person {i}", username=f"p{i}"),
+        )
+        for i in range(count)
+    ]
+
+
+async def test_record_round_trips_through_redis(store: SearchStore) -> None:
+    original = record()
+    await store.create_search(original, first_poll_at=time.time() + 5, callback_token="tok")
+    loaded = await store.get_search(RID)
+    assert loaded is not None
+    assert loaded.description == original.description
+    assert loaded.origin == original.origin
+    assert loaded.status is SearchState.QUEUED
+    assert loaded.has_callback
+    assert abs((loaded.created_at - original.created_at).total_seconds()) < 0.01
+    assert await store.get_search("b" * 64) is None
+
+
+async def test_phase_history_records_each_phase_once(store: SearchStore) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    assert await store.set_status(RID, SearchState.ANALYZING, polled=True)
+    assert not await store.set_status(RID, SearchState.ANALYZING, polled=True)
+    assert await store.set_status(RID, SearchState.SEARCHING, polled=True)
+    loaded = await store.get_search(RID)
+    assert loaded is not None
+    assert list(loaded.phases) == [SearchState.QUEUED, SearchState.ANALYZING, SearchState.SEARCHING]
+    assert loaded.polls == 3
+    assert loaded.rev == 2
+
+
+async def test_completion_is_won_exactly_once_under_concurrency(store: SearchStore) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    outcomes = await asyncio.gather(
+        *(store.complete(RID, SearchState.COMPLETED, results=leads(3)) for _ in range(50))
+    )
+    assert outcomes.count(Completion.WON) == 1
+    assert outcomes.count(Completion.ALREADY_DONE) == 49
+    results = await store.get_results(RID)
+    assert results is not None
+    assert [lead.author.name for lead in results] == ["Person 0", "Person 1", "Person 2"]
+    assert await store.next_poll_at(RID) is None  # no more polls once done
+
+
+async def test_a_finished_search_never_changes_again(store: SearchStore) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    assert await store.complete(RID, SearchState.FAILED, error="boom") is Completion.WON
+    assert not await store.set_status(RID, SearchState.SEARCHING, polled=False)
+    assert await store.complete(RID, SearchState.COMPLETED, results=leads(1)) is (
+        Completion.ALREADY_DONE
+    )
+    loaded = await store.get_search(RID)
+    assert loaded is not None
+    assert loaded.status is SearchState.FAILED
+    assert loaded.error == "boom"
+    assert await store.get_results(RID) is None
+
+
+async def test_completing_an_unknown_search_says_so(store: SearchStore) -> None:
+    assert await store.complete(RID, SearchState.COMPLETED) is Completion.UNKNOWN
+
+
+async def test_only_due_polls_are_claimed_and_each_by_one_claimer(store: SearchStore) -> None:
+    now = time.time()
+    for i in range(10):
+        rid = f"{i:064d}"
+        due = now - 1 if i < 4 else now + 3600
+        await store.create_search(record(rid), first_poll_at=due, callback_token=None)
+    claims = await asyncio.gather(*(store.claim_due_polls(limit=10, lease=30) for _ in range(5)))
+    claimed = [rid for batch in claims for rid in batch]
+    assert sorted(claimed) == [f"{i:064d}" for i in range(4)]  # each due one, exactly once
+    assert await store.claim_due_polls(limit=10, lease=30) == []
+    assert not await store.claim_poll(f"{5:064d}", lease=30)
+
+
+async def test_callback_tokens_are_stored_hashed_and_resolve(
+    store: SearchStore, redis: aioredis.Redis
+) -> None:
+    token = store.new_callback_token()
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=token)
+    assert await store.resolve_token(token) == RID
+    assert await store.resolve_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert await store.resolve_token("") is None
+    assert await store.resolve_token("x" * 500) is None
+    assert [key async for key in redis.scan_iter(match=f"*{token}*")] == []
+    assert await redis.exists(store.keys.token(token_digest(token)))
+    assert store.same_request_id(RID, RID)
+    assert not store.same_request_id(RID, "b" * 64)
+
+
+async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> None:
+    first, second = await asyncio.gather(store.claim_reuse("fp"), store.claim_reuse("fp"))
+    winners = [claim for claim in (first, second) if claim.claim]
+    assert len(winners) == 1
+    loser = second if winners[0] is first else first
+    assert loser.request_id is None
+    assert loser.claim is None  # told to wait for the winner
+    await store.finish_reuse("fp", winners[0].claim or "", RID, window=60)
+    assert (await store.claim_reuse("fp")).request_id == RID
+
+
+async def test_deliveries_track_progress_and_finish(store: SearchStore) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
+    delivery = await store.add_delivery(RID, origin)
+    assert await store.deliveries_of(RID) == [delivery.delivery_id]
+    await store.update_delivery(delivery.delivery_id, parts_posted=2, status_shown="completed")
+    loaded = await store.get_delivery(delivery.delivery_id)
+    assert loaded is not None
+    assert (loaded.parts_posted, loaded.status_shown, loaded.done) == (2, "completed", False)
+    await store.finish_delivery(delivery.delivery_id)
+    loaded = await store.get_delivery(delivery.delivery_id)
+    assert loaded is not None
+    assert loaded.done
+    assert await store.overdue_deliveries(limit=10) == []
+
+
+async def test_deliveries_past_their_deadline_come_back(store: SearchStore) -> None:
+    store.timings = store.timings.__class__(delivery_grace=0)
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
+    delivery = await store.add_delivery(RID, origin)
+    assert await store.overdue_deliveries(limit=10) == [delivery.delivery_id]
+
+
+async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.Redis) -> None:
+    token = store.new_callback_token()
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=token)
+    claim = await store.claim_reuse("fingerprint")
+    await store.finish_reuse("fingerprint", claim.claim or "", RID, window=3600)
+    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
+    delivery = await store.add_delivery(RID, origin)
+    await store.set_status(RID, SearchState.SEARCHING, polled=True)
+    lock = store.delivery_lock(delivery.delivery_id, lease=30)
+    assert await lock.acquire()
+    await store.update_delivery(delivery.delivery_id, parts_posted=1)
+    await store.complete(RID, SearchState.COMPLETED, results=leads(2))
+    other = record("c" * 64, origin=CliOrigin())
+    await store.create_search(other, first_poll_at=time.time() + 60, callback_token=None)
+
+    keys = [key async for key in redis.scan_iter(match="leads:*")]
+    assert len(keys) >= 9
+    for key in keys:
+        assert await redis.ttl(key) > 0, f"{key} has no TTL"
+    await lock.release()
+
+
+async def test_pending_search_memory_stays_under_two_kilobytes(
+    store: SearchStore, redis: aioredis.Redis
+) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token="t" * 43)
+    usage = await redis.memory_usage(store.keys.search(RID))
+    assert usage is not None
+    assert usage <= 2048

@@ -1,0 +1,389 @@
+"""LeadsService end to end: a real redis-server, the sandbox API over real HTTP, a real
+callback receiver, and real OS processes racing each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from shared.delivery import DeliveryRunner
+from shared.errors import InvalidDescriptionError
+from shared.jobs import running_worker
+from shared.runtime import ApiEndpoint, Runtime, open_runtime
+from shared.service import CallbackOutcome
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
+from shared.state.records import CliOrigin, McpOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.store import StoreTimings
+from shared.sweep import Sweeper
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+DESCRIPTION = "CTOs at fintech companies discussing cloud migration"
+SLACK = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    # At speed 200 the spec's 105-second search takes about half a second.
+    async with start_sandbox(SandboxConfig(speed=200)) as running:
+        yield running
+
+
+class CallbackReceiver:
+    """A real HTTP callback endpoint in front of a service (what the bot serves)."""
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+        self.answers: list[int] = []
+        self.app = web.Application()
+        self.app.router.add_post("/callbacks/nyne/{token}", self.handle)
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        assert self.runtime is not None
+        outcome = await self.runtime.service.handle_callback(
+            request.match_info["token"], await request.read()
+        )
+        status = (
+            200
+            if outcome in (CallbackOutcome.ACCEPTED, CallbackOutcome.DUPLICATE)
+            else (outcome.value)
+        )
+        self.answers.append(status)
+        return web.Response(status=status)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[CallbackReceiver]:
+    receiver = CallbackReceiver()
+    runner = web.AppRunner(receiver.app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield receiver
+    await runner.cleanup()
+
+
+def endpoint(sandbox: RunningSandbox) -> ApiEndpoint:
+    return ApiEndpoint(sandbox.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
+
+
+@pytest.fixture
+async def runtime(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[Runtime]:
+    settings = Settings(_env_file=None)
+    async with open_runtime(settings, endpoint(sandbox), redis_url=redis_url) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+async def callback_runtime(
+    sandbox: RunningSandbox, redis_url: str, receiver: CallbackReceiver
+) -> AsyncIterator[Runtime]:
+    settings = Settings(_env_file=None)
+    async with open_runtime(
+        settings, endpoint(sandbox), redis_url=redis_url, callback_base_url=receiver.url
+    ) as runtime:
+        receiver.runtime = runtime
+        yield runtime
+
+
+async def searches_made(sandbox: RunningSandbox) -> int:
+    usage = await sandbox.usage()
+    return (
+        int(usage["searches"]["total"])
+        if isinstance(usage["searches"], dict)
+        else int(usage["searches"])
+    )
+
+
+async def test_submit_then_wait_completes_by_polling_with_every_phase(runtime: Runtime) -> None:
+    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    assert not result.reused
+    seen: list[SearchState] = []
+    record = await runtime.service.wait(
+        result.search.request_id, timeout=30, on_status=lambda r: seen.append(r.status)
+    )
+    assert record.status is SearchState.COMPLETED
+    assert seen[0] is SearchState.QUEUED
+    assert seen[-1] is SearchState.COMPLETED
+    assert record.results_count
+    assert record.credit_spent
+    assert record.sandbox
+    assert record.polls <= 3  # a half-second search is seen done by the first poll or two
+    results = await runtime.service.results(record.request_id)
+    assert len(results) == record.results_count
+
+
+async def test_a_bad_description_costs_no_request(
+    runtime: Runtime, sandbox: RunningSandbox
+) -> None:
+    with pytest.raises(InvalidDescriptionError):
+        await runtime.service.submit("too short", CliOrigin())
+    assert await searches_made(sandbox) == 0
+
+
+async def test_identical_descriptions_reuse_the_search_unless_fresh(
+    runtime: Runtime, sandbox: RunningSandbox
+) -> None:
+    first = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    again = await runtime.service.submit(
+        "  ctos at FINTECH companies   discussing cloud migration. ", McpOrigin()
+    )
+    assert again.reused
+    assert again.search.request_id == first.search.request_id
+    assert await searches_made(sandbox) == 1
+    fresh = await runtime.service.submit(DESCRIPTION, CliOrigin(), fresh=True)
+    assert not fresh.reused
+    assert fresh.search.request_id != first.search.request_id
+    assert await searches_made(sandbox) == 2
+    # The fresh search is now the one reused.
+    latest = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    assert latest.search.request_id == fresh.search.request_id
+
+
+async def test_concurrent_identical_submissions_make_one_request(
+    runtime: Runtime, sandbox: RunningSandbox
+) -> None:
+    results = await asyncio.gather(
+        *(runtime.service.submit(DESCRIPTION, CliOrigin()) for _ in range(6))
+    )
+    assert len({r.search.request_id for r in results}) == 1
+    assert sum(not r.reused for r in results) == 1
+    assert await searches_made(sandbox) == 1
+
+
+async def test_a_failed_search_is_not_reused(runtime: Runtime, sandbox: RunningSandbox) -> None:
+    sandbox.faults.update({"fail_searches": 1})
+    failed = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    record = await runtime.service.wait(failed.search.request_id, timeout=30)
+    assert record.status is SearchState.FAILED
+    assert record.error
+    assert not record.credit_spent
+    retry = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    assert not retry.reused
+
+
+async def test_callback_completes_the_search_without_waiting_for_a_poll(
+    callback_runtime: Runtime, receiver: CallbackReceiver, sandbox: RunningSandbox
+) -> None:
+    service = callback_runtime.service
+    result = await service.submit(DESCRIPTION, CliOrigin())
+    assert result.search.has_callback
+    record = await service.wait(result.search.request_id, timeout=30)
+    assert record.status is SearchState.COMPLETED
+    assert await wait_until(lambda: receiver.answers, message="the receiver's answer") == [200]
+    assert record.polls == 0  # the callback beat the first poll (due after 2 s)
+
+
+async def test_callbacks_are_checked(callback_runtime: Runtime, sandbox: RunningSandbox) -> None:
+    sandbox.faults.update({"drop_callbacks": 1})  # this test plays the API's callbacks itself
+    service = callback_runtime.service
+    result = await service.submit(DESCRIPTION, CliOrigin())
+    rid = result.search.request_id
+    token = _token_of(sandbox, rid)
+    body = json.dumps(
+        {
+            "request_id": rid,
+            "status": "completed",
+            "completed": True,
+            "results_count": 0,
+            "results": [],
+        }
+    ).encode()
+    other = json.dumps({"request_id": "f" * 64, "status": "completed"}).encode()
+    assert await service.handle_callback("not-a-token", body) is CallbackOutcome.UNKNOWN_TOKEN
+    assert await service.handle_callback(token, b"{not json") is CallbackOutcome.INVALID_BODY
+    assert await service.handle_callback(token, b'{"status": 3}') is CallbackOutcome.INVALID_BODY
+    assert await service.handle_callback(token, other) is CallbackOutcome.MISMATCHED_REQUEST
+    assert (await service.get(rid)).status is not SearchState.COMPLETED  # type: ignore[union-attr]
+    assert await service.handle_callback(token, body) is CallbackOutcome.ACCEPTED
+    assert await service.handle_callback(token, body) is CallbackOutcome.DUPLICATE
+
+
+def _token_of(sandbox: RunningSandbox, request_id: str) -> str:
+    """The callback token of a search, read from the callback URL the API was given.
+
+    (Our store holds only the token's hash.)
+    """
+    log = sandbox.callbacks(request_id)
+    assert log is not None
+    url = str(log["callback_url"])
+    assert "/callbacks/nyne/" in url
+    return url.rsplit("/", 1)[1]
+
+
+async def test_a_dropped_callback_is_picked_up_by_the_sweep(
+    callback_runtime: Runtime, sandbox: RunningSandbox, receiver: CallbackReceiver
+) -> None:
+    sandbox.faults.update({"drop_callbacks": 1})
+    service = callback_runtime.service
+    result = await service.submit(DESCRIPTION, CliOrigin())
+    sweeper = Sweeper(service)
+
+    async def swept_to_completion() -> bool:
+        await sweeper.run_once()
+        record = await service.get(result.search.request_id)
+        return record is not None and record.is_terminal
+
+    await wait_until(swept_to_completion, timeout=30, message="the sweep to complete the search")
+    assert receiver.answers == []
+    record = await service.get(result.search.request_id)
+    assert record is not None
+    assert record.status is SearchState.COMPLETED
+    assert record.polls >= 1
+
+
+async def test_a_search_that_never_finishes_expires_with_a_clear_outcome(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    sandbox.faults.update({"slow_search": 10000})
+    settings = Settings(_env_file=None)
+    async with open_runtime(
+        settings, endpoint(sandbox), redis_url=redis_url, timings=StoreTimings(max_pending=1)
+    ) as runtime:
+        result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+        sweeper = Sweeper(runtime.service)
+
+        async def expired() -> bool:
+            await sweeper.run_once()
+            record = await runtime.service.get(result.search.request_id)
+            return record is not None and record.status is SearchState.EXPIRED
+
+        await wait_until(expired, timeout=30, message="the search to expire")
+        record = await runtime.service.get(result.search.request_id)
+        assert record is not None
+        assert "stopped waiting" in (record.error or "")
+
+
+def actor(*args: str, capture: bool = False) -> subprocess.Popen[str]:
+    """Start ``tests/support/state_actor.py`` in its own OS process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.state_actor", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+async def test_simultaneous_completions_from_many_processes_deliver_once(
+    runtime: Runtime, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    result = await runtime.service.submit(DESCRIPTION, SLACK)
+    rid = result.search.request_id
+    await wait_until(
+        lambda: _api_status_is_completed(runtime, rid), timeout=30, message="API completion"
+    )
+    processes = [actor("complete", redis_url, sandbox.base_url, rid, "6") for _ in range(6)]
+    codes = await asyncio.to_thread(lambda: [p.wait(timeout=60) for p in processes])
+    assert codes == [0] * 6
+    redis = runtime.connections.redis
+    assert await redis.get(f"test:delivered:{rid}") == "1"
+    delivery_id = result.delivery_id
+    assert await redis.get(f"test:posted:{delivery_id}:0") == "1"
+    assert await redis.get(f"test:posted:{delivery_id}:1") == "1"
+
+
+async def _api_status_is_completed(runtime: Runtime, request_id: str) -> bool:
+    search = await runtime.client.get_search(request_id)
+    return search.status.value == "completed"
+
+
+@pytest.mark.slow
+async def test_a_new_process_resumes_what_a_killed_one_left(
+    runtime: Runtime, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    submitter = actor("submit", redis_url, sandbox.base_url, DESCRIPTION, capture=True)
+    assert submitter.stdout is not None
+    rid = (await asyncio.to_thread(submitter.stdout.readline)).strip()
+    submitter.kill()  # mid-search: submitted and recorded, nothing delivered yet
+    submitter.wait(timeout=10)
+    submitter.stdout.close()
+    assert len(rid) == 64
+    record = await runtime.service.get(rid)
+    assert record is not None
+    assert not record.is_terminal
+    successor = actor("sweep", redis_url, sandbox.base_url, rid, "30")
+    assert await asyncio.to_thread(successor.wait, 60) == 0
+    record = await runtime.service.get(rid)
+    assert record is not None
+    assert record.status is SearchState.COMPLETED
+    assert await runtime.connections.redis.get(f"test:delivered:{rid}") == "1"
+
+
+@pytest.mark.slow
+async def test_a_waiter_wakes_when_another_process_completes_the_search(
+    runtime: Runtime, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    # Polls of this search are far off, so only the cross-process wake-up can end the wait.
+    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    rid = result.search.request_id
+    await runtime.store.schedule_poll(rid, time.time() + 3600)
+    await wait_until(
+        lambda: _api_status_is_completed(runtime, rid), timeout=30, message="API completion"
+    )
+    waiting = asyncio.create_task(runtime.service.wait(rid, timeout=60))
+    await wait_until(lambda: runtime.bus._watchers.get(rid), message="the waiter to subscribe")
+    completer = actor("complete", redis_url, sandbox.base_url, rid, "1")
+    started = time.monotonic()
+    record = await asyncio.wait_for(waiting, timeout=30)
+    woke_after = time.monotonic() - started
+    await asyncio.to_thread(completer.wait, 30)
+    assert record.status is SearchState.COMPLETED
+    assert woke_after < 10  # far below the hour-away poll; the benchmark measures precisely
+
+
+async def test_every_key_has_a_ttl_after_a_full_lifecycle(
+    callback_runtime: Runtime, receiver: CallbackReceiver
+) -> None:
+    service = callback_runtime.service
+    slack = await service.submit(DESCRIPTION, SLACK)
+    await service.submit(
+        "Startup founders discussing fundraising or looking for investors", CliOrigin()
+    )
+    await service.wait(slack.search.request_id, timeout=30)
+    redis = callback_runtime.connections.redis
+    runner = DeliveryRunner(callback_runtime.store, FinishingDeliverer())
+    async with running_worker(
+        callback_runtime.connections, runner=runner, sweeper=Sweeper(service)
+    ):
+        # Let the worker deliver and the sweep run at least once.
+        await wait_until(
+            lambda: _delivered(callback_runtime, slack.delivery_id or ""),
+            message="the delivery",
+        )
+        await wait_until(lambda: _swept(redis), message="a sweep pass to set the queue's TTL")
+        keys = [key async for key in redis.scan_iter(match="*")]
+        assert any(key.startswith("leads:search:") for key in keys)
+        assert "leads:jobs" in keys
+        for key in keys:
+            # -1: no TTL. (-2: gone since the scan — arq deletes its keys as jobs finish.)
+            assert await redis.ttl(key) != -1, f"{key} has no TTL"
+
+
+class FinishingDeliverer:
+    async def deliver(self, delivery: object, search: SearchRecord, progress: object) -> bool:
+        return bool(search.is_terminal)
+
+
+async def _delivered(runtime: Runtime, delivery_id: str) -> bool:
+    delivery = await runtime.store.get_delivery(delivery_id)
+    return delivery is not None and delivery.done
+
+
+async def _swept(redis: Any) -> bool:
+    return bool(await redis.exists("leads:jobs")) and await redis.ttl("leads:jobs") > 0
