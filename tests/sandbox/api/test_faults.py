@@ -1,0 +1,198 @@
+"""Fault injection over real HTTP: the admin endpoint, start-up faults, and each fault."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.api.clock import ManualClock
+from sandbox.api.testing import (
+    CallbackReceiver,
+    callback_receiver,
+    submit,
+    wait_for_terminal,
+    wait_until,
+)
+from sandbox.embedded import RunningSandbox
+from shared.models import Search, SearchStatus, SuccessEnvelope
+
+StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
+AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
+DESCRIPTION = "HR professionals talking about employee engagement software"
+NO_FAULTS = {
+    "fail_requests": 0,
+    "latency_ms": 0.0,
+    "fail_searches": 0,
+    "slow_search": 1.0,
+    "drop_callbacks": 0,
+    "duplicate_callbacks": 0,
+    "reorder_callbacks": 0,
+}
+
+
+async def faults(http: httpx.AsyncClient, method: str = "GET", **kwargs: Any) -> httpx.Response:
+    return await http.request(method, "/sandbox/faults", **kwargs)
+
+
+async def test_admin_faults_endpoint(anon: httpx.AsyncClient) -> None:
+    assert (await faults(anon)).json()["data"] == NO_FAULTS  # no API key needed
+    response = await faults(anon, "POST", json={"fail_requests": 2, "drop_callbacks": "always"})
+    assert response.status_code == 200
+    assert response.json()["data"] == {**NO_FAULTS, "fail_requests": 2, "drop_callbacks": "always"}
+    response = await faults(anon, "DELETE", params={"name": "drop_callbacks"})
+    assert response.json()["data"] == {**NO_FAULTS, "fail_requests": 2}
+    response = await faults(anon, "DELETE")
+    assert response.json()["data"] == NO_FAULTS
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"json": {"no_such_fault": 1}},
+        {"json": {"fail_requests": "many"}},
+        {"json": {"slow_search": -1}},
+        {"json": [1, 2]},
+        {"content": b"{nope"},
+    ],
+)
+async def test_admin_faults_rejects_bad_input(
+    anon: httpx.AsyncClient, kwargs: dict[str, Any]
+) -> None:
+    response = await faults(anon, "POST", **kwargs)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in {"invalid_fault", "invalid_json"}
+    assert (await faults(anon)).json()["data"] == NO_FAULTS
+
+
+async def test_delete_unknown_fault_is_400(anon: httpx.AsyncClient) -> None:
+    response = await faults(anon, "DELETE", params={"name": "nope"})
+    assert response.status_code == 400
+
+
+async def test_fail_requests_answers_500_before_anything_else(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient, sandbox: RunningSandbox
+) -> None:
+    await faults(client, "POST", json={"fail_requests": 3})
+    failed = [
+        await client.post("/person/leads", json={"search_description": DESCRIPTION}),
+        await anon.get("/person/leads"),  # no credentials: still the 500
+        await client.get("/person/leads", params={"request_id": "x"}),
+    ]
+    for response in failed:
+        assert response.status_code == 500
+        body = response.json()
+        assert body["success"] is False
+        assert body["error"] == {"code": "internal_error", "message": "Internal server error"}
+    assert (await client.get("/sandbox/usage")).status_code == 200  # admin routes unaffected
+    usage = await sandbox.usage()
+    assert usage["searches"]["total"] == 0  # the failed POST created nothing
+    assert usage["rate_limit"]["minute"]["used"] == 0  # and nothing counted
+    await submit(client, DESCRIPTION)
+
+
+async def test_faults_from_the_start(start: StartSandbox) -> None:
+    async with (
+        start(faults={"fail_requests": 1}) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
+    ):
+        assert (await http.get("/person/leads")).status_code == 500
+        assert (await http.get("/person/leads")).status_code == 400
+
+
+async def test_latency_is_added_to_api_requests(client: httpx.AsyncClient) -> None:
+    await faults(client, "POST", json={"latency_ms": 150})
+    began = time.monotonic()
+    response = await client.get("/person/leads", params={"request_id": "x" * 64})
+    assert response.status_code == 404
+    assert time.monotonic() - began >= 0.15
+    began = time.monotonic()
+    await faults(client, "DELETE")
+    await client.get("/person/leads", params={"request_id": "x" * 64})
+    assert time.monotonic() - began < 0.15
+
+
+async def test_fail_searches(client: httpx.AsyncClient) -> None:
+    await faults(client, "POST", json={"fail_searches": 1})
+    failing = await submit(client, DESCRIPTION)
+    succeeding = await submit(client, DESCRIPTION)
+    body = await wait_for_terminal(client, failing)
+    search = SuccessEnvelope[Search].model_validate(body).data
+    assert search.status is SearchStatus.FAILED
+    assert search.error
+    data = body["data"]
+    assert set(data) == {"request_id", "status", "created_on", "error"}
+    assert data["error"]["code"] == "search_failed"
+    assert (await wait_for_terminal(client, succeeding))["data"]["status"] == "completed"
+    assert (await faults(client)).json()["data"]["fail_searches"] == 0
+
+
+async def test_slow_search_multiplies_phases(start: StartSandbox) -> None:
+    clock = ManualClock()
+    async with (
+        start(speed=1, clock=clock, faults={"slow_search": 2}) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
+    ):
+        request_id = await submit(http, DESCRIPTION)
+
+        async def status() -> str:
+            response = await http.get("/person/leads", params={"request_id": request_id})
+            value: str = response.json()["data"]["status"]
+            return value
+
+        clock.advance(105)
+        assert await status() == "searching"  # a normal search would be done by now
+        clock.advance(104.9)  # phases 2, 8, 30, 120, 50 s: done at 210 s
+        assert await status() == "aggregating"
+        clock.advance(0.1)
+        assert await status() == "completed"
+
+
+async def test_slow_search_in_real_time(client: httpx.AsyncClient) -> None:
+    await faults(client, "POST", json={"slow_search": 3})
+    began = time.monotonic()
+    request_id = await submit(client, DESCRIPTION)
+    await wait_for_terminal(client, request_id)
+    assert time.monotonic() - began >= 3 * 105 / 500 * 0.95
+
+
+async def test_drop_callbacks(client: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
+    await faults(client, "POST", json={"drop_callbacks": 1})
+    dropped = await submit(client, DESCRIPTION, callback_url=receiver.url)
+    delivered = await submit(client, DESCRIPTION, callback_url=receiver.url)
+    [received] = await receiver.wait_for(1)
+    assert received.body["request_id"] == delivered
+
+    async def settled() -> bool:
+        response = await client.get("/sandbox/callbacks", params={"request_id": dropped})
+        return bool(response.json()["data"]["state"] == "dropped")
+
+    await wait_until(settled, timeout=5)
+    assert len(receiver.received) == 1
+
+
+async def test_duplicate_callbacks(client: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
+    await faults(client, "POST", json={"duplicate_callbacks": 1})
+    request_id = await submit(client, DESCRIPTION, callback_url=receiver.url)
+    first, second = await receiver.wait_for(2)
+    assert first.body == second.body
+    assert first.body["request_id"] == request_id
+    assert second.at - first.at >= 2 / 500 * 0.9  # sent again later, not at once
+
+
+async def test_reorder_callbacks(start: StartSandbox) -> None:
+    # Searches take 0.1 s and a held callback waits up to 0.1 s for another to overtake it.
+    async with (
+        start(speed=100, phase_seconds=(2.0,) * 5) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
+        callback_receiver() as receiver,
+    ):
+        await faults(http, "POST", json={"reorder_callbacks": 1})
+        earlier = await submit(http, DESCRIPTION, callback_url=receiver.url)
+        later = await submit(http, DESCRIPTION, callback_url=receiver.url)
+        received = await receiver.wait_for(2)
+        assert [item.body["request_id"] for item in received] == [later, earlier]
