@@ -79,6 +79,18 @@ class PollSchedule:
         delays = self.with_callback if has_callback else self.without_callback
         return delays[min(polls_done, len(delays) - 1)]
 
+    def scaled(self, factor: float) -> PollSchedule:
+        """The same schedule with every delay multiplied by ``factor``.
+
+        The embedded sandbox runs ``speed`` times faster than the API; polling it on a
+        schedule scaled by ``1 / speed`` gives the same number of polls per search.
+        """
+        return PollSchedule(
+            without_callback=tuple(d * factor for d in self.without_callback),
+            with_callback=tuple(d * factor for d in self.with_callback),
+            retry_after_error=self.retry_after_error * factor,
+        )
+
     def offsets(self, *, has_callback: bool) -> Iterator[float]:
         """Seconds after submission of each poll (for docs and tests)."""
         elapsed, polls = 0.0, 0

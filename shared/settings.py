@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
     leads_run_sweep: bool = True
     """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
+    leads_sandbox_speed: float = Field(default=10.0, gt=0)
+    """How much faster than the real API the embedded sandbox runs (its 105 s search: ~10 s)."""
     leads_log_format: Literal["text", "json"] = "text"
     leads_log_level: str = "INFO"
 

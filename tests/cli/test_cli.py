@@ -1,0 +1,255 @@
+"""The ``leads`` command as a subprocess against the sandbox over real HTTP.
+
+Each format is parsed as a program would; each documented exit code is produced by the
+situation it names; a terminal gets a table and a pipe gets JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from cli.exit_codes import ExitCode
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from tests.support.servers import free_port
+
+pytestmark = pytest.mark.integration
+
+DESCRIPTION = "Real estate agents in California looking for CRM solutions"
+LEADS = [sys.executable, "-c", "from cli.main import main; main()"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    async with start_sandbox(SandboxConfig(speed=300)) as running:
+        yield running
+
+
+def env_for(sandbox: RunningSandbox | None, **extra: str) -> dict[str, str]:
+    """A clean environment: no stray settings from the machine running the tests."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NYNE_", "LEADS_", "REDIS_", "SLACK_"))
+    }
+    if sandbox is not None:
+        env |= {
+            "NYNE_API_KEY": "sandbox-key",
+            "NYNE_API_SECRET": "sandbox-secret",
+            "NYNE_BASE_URL": sandbox.base_url,
+        }
+    return env | extra
+
+
+async def leads(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``leads ARGS`` with stdout and stderr piped."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [*LEADS, *args],
+        env=env,
+        cwd="/",  # any directory: the installed entry point must not need the repo
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_json_output_parses_and_carries_the_leads(sandbox: RunningSandbox) -> None:
+    done = await leads("search", DESCRIPTION, "--format", "json", env=env_for(sandbox))
+    assert done.returncode == ExitCode.OK, done.stderr
+    body = json.loads(done.stdout)
+    assert body["status"] == "completed"
+    assert body["source"] == "api"  # credentials given: not the embedded sandbox
+    assert body["credit_spent"] is True
+    assert len(body["leads"]) == body["results_count"] >= 5
+    assert all(lead["post_url"].startswith("https://") for lead in body["leads"])
+
+
+async def test_jsonl_and_max(sandbox: RunningSandbox) -> None:
+    done = await leads("search", DESCRIPTION, "-f", "jsonl", "--max", "3", env=env_for(sandbox))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert all("author" in json.loads(line) for line in lines)
+
+
+async def test_csv_parses_with_a_header(sandbox: RunningSandbox) -> None:
+    done = await leads("search", DESCRIPTION, "-f", "csv", env=env_for(sandbox))
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert len(rows) >= 5
+    assert {"name", "headline", "post_url", "likes", "post_content"} <= set(rows[0])
+    for row in rows:  # formula-looking cells are defused for spreadsheets
+        assert not row["post_content"].startswith(("=", "+", "-", "@"))
+
+
+async def test_piped_output_defaults_to_json(sandbox: RunningSandbox) -> None:
+    done = await leads("search", DESCRIPTION, env=env_for(sandbox))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "completed"
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run with stdout on a pseudo-terminal; return the exit code and what it showed."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        args, stdout=terminal, stderr=subprocess.DEVNULL, env=env | {"COLUMNS": "160"}, cwd="/"
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([controller], [], [], 60)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return process.wait(timeout=30), b"".join(chunks).decode(errors="replace")
+
+
+async def test_a_terminal_gets_a_readable_table(sandbox: RunningSandbox) -> None:
+    code, shown = await asyncio.to_thread(
+        run_on_a_terminal, [*LEADS, "search", DESCRIPTION, "--max", "2"], env_for(sandbox)
+    )
+    assert code == 0
+    assert "2 leads for" in shown
+    assert "linkedin.example" in shown or "x.example" in shown
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(shown)
+
+
+async def test_no_wait_prints_the_request_id_and_status_follows_it(
+    sandbox: RunningSandbox,
+) -> None:
+    submitted = await leads("search", DESCRIPTION, "--no-wait", "--fresh", env=env_for(sandbox))
+    assert submitted.returncode == 0, submitted.stderr
+    request_id = json.loads(submitted.stdout)["request_id"]
+    followed = await leads("status", request_id, "--wait", "-f", "json", env=env_for(sandbox))
+    assert followed.returncode == 0, followed.stderr
+    assert json.loads(followed.stdout)["request_id"] == request_id
+
+
+async def test_no_key_uses_the_sandbox_and_says_so_on_stderr() -> None:
+    done = await leads(
+        "search",
+        DESCRIPTION,
+        "-f",
+        "json",
+        "--max",
+        "1",
+        env=env_for(None, LEADS_SANDBOX_SPEED="300"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "using the local sandbox" in done.stderr
+    assert json.loads(done.stdout)["source"] == "sandbox"
+
+
+@pytest.mark.parametrize("description", ["too short", "x" * 2001])
+async def test_bad_description_exits_2_with_the_limits(
+    sandbox: RunningSandbox, description: str
+) -> None:
+    done = await leads("search", description, env=env_for(sandbox))
+    assert done.returncode == ExitCode.USAGE
+    assert "10–2000 characters" in done.stderr
+    assert done.stdout == ""
+    assert (await sandbox.usage())["searches"]["total"] == 0  # no request was made
+
+
+async def test_unknown_option_exits_2() -> None:
+    done = await leads("search", DESCRIPTION, "--frmat", "json", env=env_for(None))
+    assert done.returncode == ExitCode.USAGE
+
+
+async def test_wrong_credentials_exit_3_naming_the_settings(sandbox: RunningSandbox) -> None:
+    env = env_for(sandbox, NYNE_API_SECRET="wrong-secret")
+    done = await leads("search", DESCRIPTION, env=env)
+    assert done.returncode == ExitCode.AUTH
+    assert "NYNE_API_KEY" in done.stderr
+    assert "NYNE_API_SECRET" in done.stderr
+    assert "wrong-secret" not in done.stderr
+
+
+async def test_spent_budget_exits_4_saying_when_to_retry(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    env = env_for(sandbox, REDIS_URL=redis_url, LEADS_RATE_LIMIT_PER_HOUR="1")
+    first = await leads("search", DESCRIPTION, "--no-wait", env=env)
+    assert first.returncode == 0, first.stderr
+    second = await leads("search", DESCRIPTION + " today", "--no-wait", env=env)
+    assert second.returncode == ExitCode.RATE_LIMITED
+    assert "retry in" in second.stderr
+
+
+async def test_unreachable_api_exits_5() -> None:
+    env = env_for(
+        None,
+        NYNE_API_KEY="k-123456",
+        NYNE_API_SECRET="s-123456",
+        NYNE_BASE_URL=f"http://127.0.0.1:{free_port()}",
+    )
+    done = await leads("search", DESCRIPTION, env=env)
+    assert done.returncode == ExitCode.API_ERROR
+    assert "Could not reach the Person Leads API" in done.stderr
+
+
+async def test_failed_search_exits_6(sandbox: RunningSandbox) -> None:
+    sandbox.faults.update({"fail_searches": 1})
+    done = await leads("search", DESCRIPTION, env=env_for(sandbox))
+    assert done.returncode == ExitCode.SEARCH_FAILED
+    assert "failed" in done.stderr
+
+
+async def test_wait_running_out_exits_7(sandbox: RunningSandbox) -> None:
+    sandbox.faults.update({"slow_search": 1000})
+    done = await leads("search", DESCRIPTION, "--timeout", "1", env=env_for(sandbox))
+    assert done.returncode == ExitCode.STILL_RUNNING
+    assert "leads status" in done.stderr
+
+
+async def test_unknown_request_id_exits_8(sandbox: RunningSandbox) -> None:
+    done = await leads("status", "f" * 64, env=env_for(sandbox))
+    assert done.returncode == ExitCode.NOT_FOUND
+    assert "no search with that request ID" in done.stderr
+
+
+async def test_malformed_request_id_exits_2(sandbox: RunningSandbox) -> None:
+    done = await leads("status", "not an id", env=env_for(sandbox))
+    assert done.returncode == ExitCode.USAGE
+
+
+async def test_leads_sandbox_serves_until_terminated() -> None:
+    process = await asyncio.create_subprocess_exec(
+        *LEADS,
+        "sandbox",
+        "--port",
+        "0",
+        "--speed",
+        "100",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    banner = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    assert "listening on http://127.0.0.1:" in banner
+    process.terminate()
+    assert await asyncio.wait_for(process.wait(), 30) == 0
