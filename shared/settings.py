@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         """True when no API credentials are configured: the fronts use the sandbox."""
         return self.nyne_api_key is None
 
+    def secret_values(self) -> list[str]:
+        """The values of every secret that is set (each ``SecretStr``), for log redaction."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
     def require(self, *names: str) -> None:
         """Fail fast, naming the variables, if any of these settings is unset."""
         missing = [name.upper() for name in names if not getattr(self, name)]

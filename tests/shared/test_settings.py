@@ -116,6 +116,20 @@ def test_secrets_never_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         assert value not in text
 
 
+def test_secret_values_lists_every_secret_that_is_set() -> None:
+    settings = Settings(
+        _env_file=None,
+        nyne_api_key="key-abcdef",
+        nyne_api_secret="secret-abcdef",
+        mcp_auth_token="mcp-abcdef",
+        slack_bot_token=None,
+    )
+    values = settings.secret_values()
+    assert {"key-abcdef", "secret-abcdef", "mcp-abcdef"} <= set(values)
+    assert None not in values
+    assert "https://api.nyne.ai" not in values
+
+
 def test_blank_values_from_a_copied_env_example_mean_unset() -> None:
     from pathlib import Path
 

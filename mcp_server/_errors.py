@@ -1,0 +1,83 @@
+"""Expected failures as tool errors: one sentence saying what happened and what to do.
+
+The calling model reads these, so each names the limit, the wait or the setting involved.
+Tracebacks go to the server's log (stderr), never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mcp.server.mcpserver.exceptions import ToolError
+from redis.exceptions import RedisError
+
+from shared.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidDescriptionError,
+    InvalidRequestIdError,
+    NotFoundError,
+    RateLimitError,
+)
+from shared.validation import MAX_DESCRIPTION_LENGTH, MIN_DESCRIPTION_LENGTH
+
+__all__ = ["tool_errors"]
+
+log = logging.getLogger(__name__)
+
+
+def _retry_in(seconds: float | None) -> str:
+    if seconds is None:
+        return "retry in about a minute"
+    return f"retry in {max(1, math.ceil(seconds))} s"
+
+
+@contextmanager
+def tool_errors(request_id: str | None = None) -> Iterator[None]:
+    """Turn the errors of the shared layer into :class:`ToolError` with actionable text."""
+    try:
+        yield
+    except InvalidDescriptionError as err:
+        raise ToolError(
+            f"The description must be {MIN_DESCRIPTION_LENGTH}–{MAX_DESCRIPTION_LENGTH} "
+            f"characters; got {err.length}. Describe the people you want in plain English, "
+            'e.g. "CTOs at fintech companies discussing cloud migration".'
+        ) from err
+    except InvalidRequestIdError as err:
+        raise ToolError(
+            "That is not a request ID: use the request_id that search_leads returned (64 hex "
+            "characters), or call list_searches to find it."
+        ) from err
+    except NotFoundError as err:
+        raise ToolError(
+            f"Unknown request ID {request_id or ''}: neither this server nor the Person Leads "
+            "API knows that search. Call list_searches to see recent searches."
+        ) from err
+    except RateLimitError as err:
+        raise ToolError(
+            "Rate limited: the Person Leads API request budget shared by every Leads client "
+            f"is used up; {_retry_in(err.retry_after)}."
+        ) from err
+    except AuthenticationError as err:
+        log.error("the API refused our credentials; check NYNE_API_KEY and NYNE_API_SECRET")
+        raise ToolError(
+            "The Person Leads API refused this server's credentials (NYNE_API_KEY / "
+            "NYNE_API_SECRET). Retrying will not help: whoever runs this MCP server must fix "
+            "those settings."
+        ) from err
+    except BadRequestError as err:
+        raise ToolError(f"The Person Leads API rejected the request: {err.message}") from err
+    except APIError as err:
+        log.warning("API unavailable: %s", type(err).__name__, exc_info=True)
+        raise ToolError(
+            "The Person Leads API is unavailable right now; try again in a minute."
+        ) from err
+    except RedisError as err:
+        log.exception("search store unavailable")
+        raise ToolError(
+            "The search store (Redis) is unavailable right now; try again in a minute."
+        ) from err

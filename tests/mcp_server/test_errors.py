@@ -1,0 +1,105 @@
+"""Every expected failure reaches the model as a tool error it can act on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from sandbox.embedded import RunningSandbox
+from shared.runtime import ApiEndpoint
+from tests.mcp_server.support import DESCRIPTION, OTHER_DESCRIPTION, error_of, outcome_of
+
+pytestmark = pytest.mark.integration
+
+UNKNOWN_ID = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("description", "length"),
+    [("too short", 9), ("   padded    ", 6), ("x" * 2001, 2001)],
+)
+async def test_a_description_outside_the_limits_names_them(
+    connect: Any, sandbox: RunningSandbox, description: str, length: int
+) -> None:
+    async with connect() as client:
+        result = await client.call_tool("search_leads", {"description": description})
+    text = error_of(result)
+    assert "10–2000 characters" in text
+    assert f"got {length}" in text
+    assert (await sandbox.usage())["searches"]["total"] == 0  # no request was made
+
+
+async def test_arguments_outside_their_bounds_are_refused_with_the_bound(connect: Any) -> None:
+    async with connect() as client:
+        too_long = await client.call_tool(
+            "search_leads", {"description": DESCRIPTION, "wait_seconds": 46}
+        )
+        too_many = await client.call_tool(
+            "get_search_status", {"request_id": UNKNOWN_ID, "max_results": 26}
+        )
+    assert "less than or equal to 45" in error_of(too_long)
+    assert "less than or equal to 25" in error_of(too_many)
+
+
+async def test_a_malformed_request_id_says_what_one_looks_like(connect: Any) -> None:
+    async with connect() as client:
+        result = await client.call_tool(
+            "get_search_status", {"request_id": "see the search above!"}
+        )
+    text = error_of(result)
+    assert "not a request ID" in text
+    assert "64 hex characters" in text
+    assert "list_searches" in text
+
+
+async def test_an_unknown_request_id_is_reported_as_such(connect: Any) -> None:
+    async with connect() as client:
+        result = await client.call_tool(
+            "get_search_status", {"request_id": UNKNOWN_ID, "wait_seconds": 0}
+        )
+    text = error_of(result)
+    assert f"Unknown request ID {UNKNOWN_ID}" in text
+    assert "list_searches" in text
+
+
+async def test_rate_limited_says_when_to_retry(connect: Any) -> None:
+    # A budget of one request a minute: the first search takes it.
+    async with connect(leads_rate_limit_per_minute=1) as client:
+        first = outcome_of(
+            await client.call_tool("search_leads", {"description": DESCRIPTION, "wait_seconds": 0})
+        )
+        result = await client.call_tool(
+            "search_leads", {"description": OTHER_DESCRIPTION, "wait_seconds": 0}
+        )
+    assert not first.finished
+    text = error_of(result)
+    assert "Rate limited" in text
+    match = re.search(r"retry in (\d+) s", text)
+    assert match is not None, text
+    assert 1 <= int(match.group(1)) <= 61
+
+
+async def test_refused_credentials_name_the_settings(connect: Any, sandbox: RunningSandbox) -> None:
+    wrong = ApiEndpoint(sandbox.base_url, "wrong-key", "wrong-secret-value")
+    async with connect(endpoint_=wrong) as client:
+        result = await client.call_tool("search_leads", {"description": DESCRIPTION})
+        status = await client.call_tool("get_search_status", {"request_id": UNKNOWN_ID})
+    for text in (error_of(result), error_of(status)):
+        assert "NYNE_API_KEY" in text
+        assert "NYNE_API_SECRET" in text
+        assert "wrong-secret-value" not in text
+
+
+async def test_an_unavailable_api_is_reported_without_internals(
+    connect: Any, sandbox: RunningSandbox
+) -> None:
+    sandbox.faults.update({"fail_requests": "always"})
+    async with connect() as client:
+        result = await client.call_tool("search_leads", {"description": DESCRIPTION})
+    text = error_of(result)
+    assert "unavailable" in text
+    assert "try again" in text
+    assert "Traceback" not in text
+    assert sandbox.base_url not in text
