@@ -1,0 +1,195 @@
+"""One Slack search's whole life against a private redis-server, stepped deterministically.
+
+The rig is the real thing: the sandbox API over HTTP (on a manual clock, so phases move
+only when told), the product's runtime on a real redis-server, a real callback receiver,
+the real sweep and delivery runner. Only the Slack side is a stand-in
+(:class:`BookkeepingDeliverer`): it does the Redis bookkeeping a Slack deliverer does and
+posts nothing.
+
+The scenario, per search: a Slack ``/leads`` submission with a callback URL; the four phase
+changes (pending → aggregating) each learned by a sweep pass that finds this search due;
+completion by the API's callback; and one delivery run per revision queued (six in all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from aiohttp import web
+
+from bench._redis_count import RoundTrips, commands_executed, count_round_trips
+from sandbox.api.clock import ManualClock
+from sandbox.api.timing import DEFAULT_PHASE_SECONDS, PHASES
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from shared.delivery import DeliveryOutcome, DeliveryProgress, DeliveryRunner
+from shared.runtime import ApiEndpoint, Runtime, open_runtime
+from shared.service import CallbackOutcome
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
+from shared.state.records import Delivery, SearchRecord, SlackOrigin
+from shared.sweep import Sweeper
+
+__all__ = ["LEADS_PER_MESSAGE", "SLACK", "BookkeepingDeliverer", "Rig", "StepCost", "open_rig"]
+
+SLACK = SlackOrigin(team_id="T0BENCH", channel_id="C0BENCH", user_id="U0BENCH")
+LEADS_PER_MESSAGE = 10
+"""Lead cards per thread message (Slack allows 50 blocks a message, a card takes a few)."""
+
+
+class BookkeepingDeliverer:
+    """A Slack deliverer's Redis bookkeeping, without Slack.
+
+    Each run records the status it shows; on completion it loads the results, records each
+    thread message as posted (``LEADS_PER_MESSAGE`` leads each) and reports the answer done.
+    """
+
+    async def deliver(
+        self, delivery: Delivery, search: SearchRecord, progress: DeliveryProgress
+    ) -> bool:
+        """Show ``search``'s state; True once the whole answer is posted."""
+        if search.is_terminal:
+            leads = await progress.results()
+            for part in range(progress.parts_posted, math.ceil(len(leads) / LEADS_PER_MESSAGE)):
+                await progress.part_posted(part + 1)
+        await progress.status_shown(search.status.value)
+        return search.is_terminal
+
+
+class _Receiver:
+    """The callback route the bot serves, in front of the runtime's service."""
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+        self.outcomes: list[CallbackOutcome] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        assert self.runtime is not None
+        outcome = await self.runtime.service.handle_callback(
+            request.match_info["token"], await request.read()
+        )
+        self.outcomes.append(outcome)
+        ok = outcome in (CallbackOutcome.ACCEPTED, CallbackOutcome.DUPLICATE)
+        return web.Response(status=200 if ok else outcome.value)
+
+
+@dataclass
+class StepCost:
+    """What one step of a lifecycle cost, over the ``times`` it ran."""
+
+    round_trips: RoundTrips = field(default_factory=RoundTrips)
+    commands: int = 0
+    """Commands the server executed, those inside Lua scripts included."""
+    times: int = 0
+
+
+@dataclass
+class Rig:
+    """Everything a lifecycle needs, running."""
+
+    sandbox: RunningSandbox
+    clock: ManualClock
+    runtime: Runtime
+    receiver: _Receiver
+    sweeper: Sweeper
+    runner: DeliveryRunner
+
+    async def lifecycle(self, description: str) -> dict[str, StepCost]:
+        """Run one search from submission to finished delivery; what each step cost."""
+        steps: defaultdict[str, StepCost] = defaultdict(StepCost)
+        service, store = self.runtime.service, self.runtime.store
+        async with self._measure(steps["submit"]):
+            submitted = await service.submit(description, SLACK)
+        request_id, delivery_id = submitted.search.request_id, submitted.delivery_id
+        assert delivery_id is not None
+        started = self.clock.monotonic()
+        async with self._measure(steps["delivery run"]):
+            await self.runner.run(delivery_id)
+        ends = list(accumulate(DEFAULT_PHASE_SECONDS))  # when each phase is over
+        for index, phase in enumerate(PHASES[1:], start=1):
+            self._advance_to(started + (ends[index - 1] + ends[index]) / 2)
+            await store.schedule_poll(request_id, time.time() - 1)  # due now (not counted)
+            async with self._measure(steps["sweep pass (a phase change)"]):
+                report = await self.sweeper.run_once()
+            record = await store.get_search(request_id)
+            if report.polled != 1 or record is None or record.status.value != phase:
+                raise RuntimeError(f"the sweep did not see {phase}: {report}, {record}")
+            async with self._measure(steps["delivery run"]):
+                await self.runner.run(delivery_id)
+        async with self._measure(steps["completion by callback"]):
+            self._advance_to(started + ends[-1] + 1)
+            await self._callback_delivered(request_id)
+        async with self._measure(steps["delivery run"]):
+            outcome = await self.runner.run(delivery_id)
+        if outcome is not DeliveryOutcome.FINISHED:
+            raise RuntimeError(f"the delivery did not finish: {outcome}")
+        return dict(steps)
+
+    @asynccontextmanager
+    async def _measure(self, step: StepCost) -> AsyncIterator[None]:
+        redis = self.runtime.connections.redis
+        before = await commands_executed(redis)
+        with count_round_trips(step.round_trips):
+            yield
+        step.commands += await commands_executed(redis) - before
+        step.times += 1
+
+    def _advance_to(self, moment: float) -> None:
+        self.clock.advance(moment - self.clock.monotonic())
+
+    async def _callback_delivered(self, request_id: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            entry = self.sandbox.callbacks(request_id)
+            if entry is not None and entry["state"] == "delivered":
+                if self.receiver.outcomes[-1] is not CallbackOutcome.ACCEPTED:
+                    raise RuntimeError(f"callback answered {self.receiver.outcomes[-1]}")
+                return
+            await asyncio.sleep(0.002)
+        raise TimeoutError("the sandbox's callback was not delivered within 30 s")
+
+
+@asynccontextmanager
+async def open_rig(redis_url: str) -> AsyncIterator[Rig]:
+    """Start the sandbox, a callback receiver and the runtime; stop them afterwards."""
+    clock = ManualClock()
+    config = SandboxConfig(rate_limit_per_minute=0, rate_limit_per_hour=0)
+    receiver = _Receiver()
+    app = web.Application()
+    app.router.add_post("/callbacks/nyne/{token}", receiver.handle)
+    site_runner = web.AppRunner(app, access_log=None)
+    await site_runner.setup()
+    try:
+        await web.TCPSite(site_runner, "127.0.0.1", 0).start()
+        callback_base = f"http://127.0.0.1:{site_runner.addresses[0][1]}"
+        # Pinned, whatever the environment says. The client's own budget is not what is
+        # measured here: make it roomy.
+        settings = Settings(
+            _env_file=None,
+            leads_rate_limit_per_minute=1_000_000,
+            leads_rate_limit_per_hour=1_000_000,
+            leads_reuse_window_seconds=3600,
+        )
+        async with start_sandbox(config, clock=clock) as sandbox:
+            endpoint = ApiEndpoint(
+                sandbox.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True
+            )
+            async with open_runtime(
+                settings, endpoint, redis_url=redis_url, callback_base_url=callback_base
+            ) as runtime:
+                receiver.runtime = runtime
+                yield Rig(
+                    sandbox=sandbox,
+                    clock=clock,
+                    runtime=runtime,
+                    receiver=receiver,
+                    sweeper=Sweeper(runtime.service),
+                    runner=DeliveryRunner(runtime.store, BookkeepingDeliverer()),
+                )
+    finally:
+        await site_runner.cleanup()
