@@ -61,9 +61,9 @@ def _classify(key: str, keys: Keys) -> str:
         ("results", keys.results("")),
         ("callback token", keys.token("")),
         ("reuse entry", keys.reuse("")),
-        ("delivery", keys.delivery("")),
-        ("deliveries of a search", keys.search_deliveries("")),
-        ("delivery lock", keys.delivery_lock("")),
+        ("description", keys.description("")),
+        ("delivery", keys.delivery(":").partition("{")[0] + "{}"),
+        ("delivery lock", keys.delivery_lock(":").partition("{")[0] + "{}"),
         ("rate-limit log", keys.rate_limit("")),
         ("queued delivery job", "arq:job:"),
     )

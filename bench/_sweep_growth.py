@@ -106,6 +106,7 @@ async def _add(store: SearchStore, *, due_at: float) -> tuple[str, str]:
         record, first_poll_at=due_at, callback_token=store.new_callback_token()
     )
     delivery = await store.add_delivery(request_id, SLACK)
+    assert delivery is not None  # the search was just created
     return request_id, delivery.delivery_id
 
 

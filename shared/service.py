@@ -254,7 +254,9 @@ class LeadsService:
         if not isinstance(origin, SlackOrigin):
             return None
         delivery = await self.store.add_delivery(record.request_id, origin)
-        await self.queue_delivery(delivery.delivery_id, f"{record.rev}-new")
+        if delivery is None:  # the search vanished from Redis in between: nothing to answer
+            return None
+        await self.queue_delivery(delivery.delivery_id, "new")
         return delivery.delivery_id
 
     # -- learning of changes ------------------------------------------------------------
@@ -268,25 +270,25 @@ class LeadsService:
         request_id = search.request_id
         state = SearchState.from_api(search.status)
         if state.is_terminal:
-            if polled:
-                await self.store.count_poll(request_id)
             outcome = await self.store.complete(
                 request_id,
                 state,
                 results=search.results,
                 results_count=search.results_count,
                 error=search.error,
+                polled=polled,
             )
-            if outcome is Completion.WON:
-                await self._announce(request_id, state)
-        elif await self.store.set_status(request_id, state, polled=polled):
-            await self._announce(request_id, state)
-        return await self.store.get_search(request_id)
-
-    async def _announce(self, request_id: str, state: SearchState) -> None:
+            changed = outcome is Completion.WON
+        else:
+            changed = await self.store.set_status(request_id, state, polled=polled)
         record = await self.store.get_search(request_id)
-        if record is None:
-            return
+        if changed and record is not None:
+            await self._announce(record)
+        return record
+
+    async def _announce(self, record: SearchRecord) -> None:
+        """Tell everyone of a change: the log, waiting processes, the Slack answers."""
+        request_id, state = record.request_id, record.status
         if state.is_terminal:
             log.info(
                 "search %s",
@@ -307,7 +309,7 @@ class LeadsService:
         else:
             log.info("search %s", state.value, extra={"request_id": request_id})
         await self.bus.publish(request_id, state.value)
-        for delivery_id in await self.store.deliveries_of(request_id):
+        for delivery_id in record.delivery_ids:
             await self.queue_delivery(delivery_id, str(record.rev))
 
     async def queue_delivery(self, delivery_id: str, revision: str) -> None:
@@ -401,7 +403,9 @@ class LeadsService:
 
     async def _finish(self, request_id: str, state: SearchState, error: str) -> None:
         if await self.store.complete(request_id, state, error=error) is Completion.WON:
-            await self._announce(request_id, state)
+            record = await self.store.get_search(request_id)
+            if record is not None:
+                await self._announce(record)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -48,4 +48,5 @@ def description_fingerprint(description: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", description).casefold()
     folded = _SPACES.sub(" ", folded).strip(" .!?")
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    # 128 bits of SHA-256: collisions are out of reach, and the Redis key stays short.
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]

@@ -5,15 +5,17 @@ several of them stay within one Cluster slot. Every key gets a TTL when written.
 
 Per search (``rid`` = request ID; TTL: max pending age + retention, then retention once done):
 
-- ``leads:search:{rid}`` — hash: the search record (``records.py``).
+- ``leads:search:{rid}`` — hash: the search record (``records.py``), short values only
+  so Redis keeps it in its compact encoding.
+- ``leads:description:{rid}`` — string: the description (up to 2000 characters).
 - ``leads:results:{rid}`` — string: the results as JSON, zlib-compressed, base64.
-- ``leads:deliveries:{rid}`` — set: IDs of the Slack deliveries waiting on it.
-- ``leads:token:{sha256(token)}`` — string: the request ID a callback token belongs to.
+- ``leads:token:<sha256(token)[:32]>`` — string: the request ID a callback token belongs to.
 
-Per delivery (``did``; TTL as its search):
+Per delivery (its ID is ``<rid>:<n>``, the n-th Slack answer owed for the search; TTL as
+its search):
 
-- ``leads:delivery:{did}`` — hash: where to answer, how much of the thread is posted.
-- ``leads:lock:delivery:{did}`` — string: the holder of the work on it (TTL: the lease).
+- ``leads:delivery:{rid}:<n>`` — hash: where to answer, how much of the thread is posted.
+- ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease).
 
 Shared (TTL refreshed to 30 days at every write):
 
@@ -23,7 +25,7 @@ Shared (TTL refreshed to 30 days at every write):
 
 Others:
 
-- ``leads:reuse:{fingerprint}`` — string: the search to reuse for a description, or a
+- ``leads:reuse:<fingerprint>`` — string: the search to reuse for a description, or a
   60-second claim while one is submitted (TTL: the reuse window).
 - ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
   API key (TTL: the longest window).
@@ -50,21 +52,23 @@ class Keys:
         """The search record hash."""
         return f"{self.prefix}:search:{{{request_id}}}"
 
+    def description(self, request_id: str) -> str:
+        """The search's description."""
+        return f"{self.prefix}:description:{{{request_id}}}"
+
     def results(self, request_id: str) -> str:
         """The compressed results blob."""
         return f"{self.prefix}:results:{{{request_id}}}"
 
-    def search_deliveries(self, request_id: str) -> str:
-        """The set of delivery IDs attached to a search."""
-        return f"{self.prefix}:deliveries:{{{request_id}}}"
-
     def delivery(self, delivery_id: str) -> str:
-        """One delivery's hash."""
-        return f"{self.prefix}:delivery:{{{delivery_id}}}"
+        """One delivery's hash (same Cluster slot as its search)."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:delivery:{{{request_id}}}:{number}"
 
     def delivery_lock(self, delivery_id: str) -> str:
         """The lock serialising work on one delivery."""
-        return f"{self.prefix}:lock:delivery:{{{delivery_id}}}"
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:lock:delivery:{{{request_id}}}:{number}"
 
     def token(self, token_hash: str) -> str:
         """Callback token (hashed) → request ID."""

@@ -11,7 +11,6 @@ Both are stored as flat Redis hashes of strings; :meth:`to_hash`/``from_hash`` c
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -28,6 +27,8 @@ __all__ = [
     "SearchRecord",
     "SearchState",
     "SlackOrigin",
+    "delivery_id",
+    "split_delivery_id",
 ]
 
 
@@ -100,6 +101,26 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC) if value else None
 
 
+# Origins are stored as short flat fields, not JSON: Redis keeps a hash in its compact
+# encoding only while every value is at most 64 bytes, which halves a record's memory.
+_ORIGIN_FIELDS = ("team_id", "channel_id", "user_id", "parent_ts", "client")
+
+
+def _origin_to_fields(origin: SlackOrigin | McpOrigin | CliOrigin) -> dict[str, str]:
+    fields: dict[str, str] = {"origin": origin.kind}
+    for name in _ORIGIN_FIELDS:
+        value = getattr(origin, name, None)
+        if value:
+            fields[name] = value
+    return fields
+
+
+def _origin_from_fields(fields: dict[str, str]) -> SlackOrigin | McpOrigin | CliOrigin:
+    data: dict[str, str] = {"kind": fields.get("origin") or "cli"}
+    data |= {name: fields[name] for name in _ORIGIN_FIELDS if fields.get(name)}
+    return _ORIGIN.validate_python(data)
+
+
 class SearchRecord(BaseModel):
     """One API search, as Redis knows it."""
 
@@ -120,6 +141,8 @@ class SearchRecord(BaseModel):
     """True when the search ran on the local sandbox, not the real API."""
     rev: int = 0
     """Bumped on every change; lets deliveries tell old news from new."""
+    deliveries: int = 0
+    """How many Slack answers hang on this search (their IDs are ``<request_id>:<n>``)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -138,29 +161,41 @@ class SearchRecord(BaseModel):
             return None
         return max(0.0, (self.completed_at - self.created_at).total_seconds())
 
+    @property
+    def delivery_ids(self) -> list[str]:
+        """IDs of the Slack answers hanging on this search."""
+        return [delivery_id(self.request_id, n) for n in range(1, self.deliveries + 1)]
+
     def to_hash(self) -> dict[str, str]:
-        """Flat string fields for ``HSET`` (phases as ``t_<status>``)."""
+        """Flat string fields for ``HSET``: phases as ``t_<status>``, no description.
+
+        The description is kept under a key of its own: at up to 2000 characters it would
+        push the whole hash out of Redis's compact encoding.
+        """
         fields = {
             "request_id": self.request_id,
-            "description": self.description,
-            "origin": _ORIGIN.dump_json(self.origin).decode(),
+            **_origin_to_fields(self.origin),
             "status": self.status.value,
             "created_at": _ts(self.created_at),
+            "polls": str(self.polls),
+            "rev": str(self.rev),
+            "deliveries": str(self.deliveries),
+        }
+        optional = {
             "completed_at": _ts(self.completed_at),
             "results_count": "" if self.results_count is None else str(self.results_count),
             "error": self.error or "",
-            "has_callback": "1" if self.has_callback else "0",
-            "polls": str(self.polls),
-            "sandbox": "1" if self.sandbox else "0",
-            "rev": str(self.rev),
+            "has_callback": "1" if self.has_callback else "",
+            "sandbox": "1" if self.sandbox else "",
         }
+        fields |= {key: value for key, value in optional.items() if value}
         for state, at in self.phases.items():
             fields[f"t_{state.value}"] = _ts(at)
         return fields
 
     @classmethod
-    def from_hash(cls, fields: dict[str, str]) -> SearchRecord:
-        """Rebuild from ``HGETALL`` (decoded)."""
+    def from_hash(cls, fields: dict[str, str], description: str) -> SearchRecord:
+        """Rebuild from ``HGETALL`` (decoded) and the description."""
         seen = [
             (at, SearchState(key[2:]))
             for key, value in fields.items()
@@ -172,8 +207,8 @@ class SearchRecord(BaseModel):
         created = _dt(fields.get("created_at"))
         return cls(
             request_id=fields["request_id"],
-            description=fields.get("description", ""),
-            origin=_ORIGIN.validate_json(fields.get("origin") or '{"kind": "cli"}'),
+            description=description,
+            origin=_origin_from_fields(fields),
             status=SearchState(fields["status"]),
             created_at=created or datetime.now(UTC),
             phases=phases,
@@ -184,7 +219,21 @@ class SearchRecord(BaseModel):
             polls=int(fields.get("polls") or 0),
             sandbox=fields.get("sandbox") == "1",
             rev=int(fields.get("rev") or 0),
+            deliveries=int(fields.get("deliveries") or 0),
         )
+
+
+def delivery_id(request_id: str, number: int) -> str:
+    """The ID of the ``number``-th delivery of a search."""
+    return f"{request_id}:{number}"
+
+
+def split_delivery_id(value: str) -> tuple[str, int]:
+    """``(request_id, number)`` of a delivery ID; ValueError if it is not one."""
+    request_id, _, number = value.rpartition(":")
+    if not request_id or not number.isdigit():
+        raise ValueError(f"not a delivery ID: {value!r}")
+    return request_id, int(number)
 
 
 class Delivery(BaseModel):
@@ -201,24 +250,28 @@ class Delivery(BaseModel):
     done: bool = False
 
     def to_hash(self) -> dict[str, str]:
-        """Flat string fields for ``HSET``."""
-        return {
-            "delivery_id": self.delivery_id,
-            "request_id": self.request_id,
-            "origin": self.origin.model_dump_json(),
+        """Flat string fields for ``HSET`` (short values: Redis's compact encoding)."""
+        fields = {
+            **_origin_to_fields(self.origin),
             "created_at": _ts(self.created_at),
             "parts_posted": str(self.parts_posted),
-            "status_shown": self.status_shown or "",
-            "done": "1" if self.done else "0",
         }
+        if self.status_shown:
+            fields["status_shown"] = self.status_shown
+        if self.done:
+            fields["done"] = "1"
+        return fields
 
     @classmethod
-    def from_hash(cls, fields: dict[str, str]) -> Delivery:
-        """Rebuild from ``HGETALL`` (decoded)."""
+    def from_hash(cls, delivery_id: str, fields: dict[str, str]) -> Delivery:
+        """Rebuild from its ID and ``HGETALL`` (decoded)."""
+        origin = _origin_from_fields(fields)
+        if not isinstance(origin, SlackOrigin):
+            raise ValueError(f"delivery {delivery_id} has a {origin.kind} origin")
         return cls(
-            delivery_id=fields["delivery_id"],
-            request_id=fields["request_id"],
-            origin=SlackOrigin.model_validate(json.loads(fields["origin"])),
+            delivery_id=delivery_id,
+            request_id=split_delivery_id(delivery_id)[0],
+            origin=origin,
             created_at=_dt(fields.get("created_at")) or datetime.now(UTC),
             parts_posted=int(fields.get("parts_posted") or 0),
             status_shown=fields.get("status_shown") or None,

@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 import zlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -27,7 +27,13 @@ from pydantic import TypeAdapter
 
 from shared.models import Lead
 from shared.state.keys import Keys
-from shared.state.records import Delivery, SearchRecord, SearchState, SlackOrigin
+from shared.state.records import (
+    Delivery,
+    SearchRecord,
+    SearchState,
+    SlackOrigin,
+    delivery_id,
+)
 
 __all__ = ["Completion", "ReuseClaim", "SearchStore", "StoreTimings"]
 
@@ -36,10 +42,12 @@ log = logging.getLogger(__name__)
 _LEADS = TypeAdapter(list[Lead])
 _TERMINAL = "completed failed expired"
 
-# KEYS[1] search hash. ARGV: status, now. Returns 1 if the status changed.
+# KEYS[1] search hash. ARGV: status, now, polled (1 counts a poll). Returns 1 if the
+# status changed (first sight of a phase), 0 if not, -1 for an unknown search.
 _SET_STATUS = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return -1 end
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
 if string.find('{_TERMINAL}', current, 1, true) then return 0 end
 if current == ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
@@ -48,19 +56,38 @@ redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 1
 """
 
-# KEYS: search hash, results key. ARGV: status, now, results_count, error, blob, ttl.
+# KEYS: search hash, results, description, then the search's delivery hashes.
+# ARGV: status, now, results_count, error, blob, ttl, polled.
 # Returns 1 for the one attempt that completes the search, 0 if it was already done.
 _COMPLETE = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return -1 end
+if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
 if string.find('{_TERMINAL}', current, 1, true) then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2],
-           'results_count', ARGV[3], 'error', ARGV[4])
+           'results_count', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
 redis.call('HSETNX', KEYS[1], 't_' .. ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[6])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6]) end
+for i = 1, #KEYS do
+  if i ~= 2 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+end
 return 1
+"""
+
+# KEYS[1] search hash, KEYS[2] the delivery key prefix ("...:delivery:{rid}:"). ARGV:
+# TTL fallback, then the delivery's field/value pairs. Numbers the new delivery and
+# stores it with its search's TTL; returns its number, or 0 for an unknown search.
+_ADD_DELIVERY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
+local key = KEYS[2] .. n
+redis.call('HSET', key, unpack(ARGV, 2))
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 1 then ttl = tonumber(ARGV[1]) end
+redis.call('EXPIRE', key, ttl)
+return n
 """
 
 # KEYS[1] polls zset. ARGV: now, lease, limit. Claims up to `limit` due searches by
@@ -129,8 +156,8 @@ class StoreTimings:
 
 
 def token_digest(token: str) -> str:
-    """SHA-256 of a callback token: the store never holds the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """128 bits of SHA-256 of a callback token: the store never holds the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def _now() -> float:
@@ -160,6 +187,7 @@ class SearchStore:
         self.timings = timings or StoreTimings()
         self._set_status = redis.register_script(_SET_STATUS)
         self._complete = redis.register_script(_COMPLETE)
+        self._add_delivery = redis.register_script(_ADD_DELIVERY)
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._claim_one = redis.register_script(_CLAIM_ONE)
         self._claim_reuse = redis.register_script(_CLAIM_REUSE)
@@ -179,6 +207,7 @@ class SearchStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.search(record.request_id), mapping=record.to_hash())
             pipe.expire(k.search(record.request_id), ttl)
+            pipe.set(k.description(record.request_id), record.description, ex=ttl)
             if callback_token is not None:
                 pipe.set(k.token(token_digest(callback_token)), record.request_id, ex=ttl)
             pipe.zadd(k.polls, {record.request_id: first_poll_at})
@@ -190,8 +219,11 @@ class SearchStore:
 
     async def get_search(self, request_id: str) -> SearchRecord | None:
         """The record, or None when unknown (or expired from Redis)."""
-        fields: dict[str, str] = await _aw(self.redis.hgetall(self.keys.search(request_id)))
-        return SearchRecord.from_hash(fields) if fields else None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.search(request_id))
+            pipe.get(self.keys.description(request_id))
+            fields, description = await pipe.execute()
+        return SearchRecord.from_hash(fields, description or "") if fields else None
 
     async def get_results(self, request_id: str) -> list[Lead] | None:
         """The results of a completed search, or None when there are none stored."""
@@ -211,11 +243,11 @@ class SearchStore:
         return records
 
     async def set_status(self, request_id: str, state: SearchState, *, polled: bool) -> bool:
-        """Record a non-final status; True if it changed (first sight of a phase)."""
-        key = self.keys.search(request_id)
-        if polled:
-            await self.count_poll(request_id)
-        changed = await self._set_status(keys=[key], args=[state.value, f"{_now():.6f}"])
+        """Record a non-final status (and count the poll); True if it changed."""
+        changed = await self._set_status(
+            keys=[self.keys.search(request_id)],
+            args=[state.value, f"{_now():.6f}", "1" if polled else "0"],
+        )
         return int(changed) == 1
 
     async def complete(
@@ -226,6 +258,7 @@ class SearchStore:
         results: list[Lead] | None = None,
         results_count: int | None = None,
         error: str | None = None,
+        polled: bool = False,
     ) -> Completion:
         """Finish a search exactly once, however many processes try at the same time.
 
@@ -235,38 +268,36 @@ class SearchStore:
         if not state.is_terminal:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
-        delivery_ids: set[str] = await _aw(self.redis.smembers(k.search_deliveries(request_id)))
+        count = int(await _aw(self.redis.hget(k.search(request_id), "deliveries")) or 0)
+        delivery_ids = [delivery_id(request_id, n) for n in range(1, count + 1)]
         if delivery_ids:
             await self._mark_deliveries_due(delivery_ids, _now())
         blob = ""
         if results:
             raw = _LEADS.dump_json(results, exclude_none=True)
             blob = base64.b64encode(zlib.compress(raw, 6)).decode()
-        count = results_count if results_count is not None else len(results or [])
+        count_found = results_count if results_count is not None else len(results or [])
         outcome = await self._complete(
-            keys=[k.search(request_id), k.results(request_id)],
+            keys=[
+                k.search(request_id),
+                k.results(request_id),
+                k.description(request_id),
+                *(k.delivery(d) for d in delivery_ids),
+            ],
             args=[
                 state.value,
                 f"{_now():.6f}",
-                str(count),
+                str(count_found),
                 error or "",
                 blob,
                 str(self.timings.retention),
+                "1" if polled else "0",
             ],
         )
         if int(outcome) == 1:
             await self.redis.zrem(k.polls, request_id)
-            await self._shorten_ttls(request_id, delivery_ids)
             return Completion.WON
         return Completion.ALREADY_DONE if int(outcome) == 0 else Completion.UNKNOWN
-
-    async def _shorten_ttls(self, request_id: str, delivery_ids: set[str]) -> None:
-        ttl = self.timings.retention
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.expire(self.keys.search_deliveries(request_id), ttl)
-            for delivery_id in delivery_ids:
-                pipe.expire(self.keys.delivery(delivery_id), ttl)
-            await pipe.execute()
 
     # -- polling schedule ------------------------------------------------------------------
 
@@ -292,10 +323,6 @@ class SearchStore:
         """When the next poll is due, or None when no more polls are planned."""
         score = await self.redis.zscore(self.keys.polls, request_id)
         return None if score is None else float(score)
-
-    async def count_poll(self, request_id: str) -> None:
-        """Count one more status poll against a search."""
-        await _aw(self.redis.hincrby(self.keys.search(request_id), "polls", 1))
 
     async def count_due_polls(self) -> int:
         """How many searches are due for a poll now (for health and benchmarks)."""
@@ -360,32 +387,41 @@ class SearchStore:
 
     # -- deliveries -------------------------------------------------------------------------
 
-    async def add_delivery(self, request_id: str, origin: SlackOrigin) -> Delivery:
-        """Owe an answer for this search to a Slack request; it is due at once."""
-        delivery = Delivery(
-            delivery_id=uuid.uuid4().hex,
+    async def add_delivery(self, request_id: str, origin: SlackOrigin) -> Delivery | None:
+        """Owe an answer for this search to a Slack request; it is due at once.
+
+        Returns None when the search is unknown.
+        """
+        now = datetime.now(UTC)
+        draft = Delivery(
+            delivery_id=delivery_id(request_id, 0),
             request_id=request_id,
             origin=origin,
-            created_at=datetime.now(UTC),
+            created_at=now,
         )
-        k, ttl = self.keys, self.pending_ttl
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.delivery(delivery.delivery_id), mapping=delivery.to_hash())
-            pipe.expire(k.delivery(delivery.delivery_id), ttl)
-            pipe.sadd(k.search_deliveries(request_id), delivery.delivery_id)
-            pipe.expire(k.search_deliveries(request_id), ttl)
-            await pipe.execute()
-        await self._mark_deliveries_due({delivery.delivery_id}, _now())
+        pairs = [item for pair in draft.to_hash().items() for item in pair]
+        prefix = self.keys.delivery(delivery_id(request_id, 0)).removesuffix("0")
+        number = int(
+            await self._add_delivery(
+                keys=[self.keys.search(request_id), prefix],
+                args=[str(self.pending_ttl), *pairs],
+            )
+        )
+        if number == 0:
+            return None
+        delivery = draft.model_copy(update={"delivery_id": delivery_id(request_id, number)})
+        await self._mark_deliveries_due([delivery.delivery_id], now.timestamp())
         return delivery
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         """The delivery, or None."""
         fields: dict[str, str] = await _aw(self.redis.hgetall(self.keys.delivery(delivery_id)))
-        return Delivery.from_hash(fields) if fields else None
+        return Delivery.from_hash(delivery_id, fields) if fields else None
 
     async def deliveries_of(self, request_id: str) -> list[str]:
         """IDs of the deliveries hanging on a search."""
-        return sorted(await _aw(self.redis.smembers(self.keys.search_deliveries(request_id))))
+        count = int(await _aw(self.redis.hget(self.keys.search(request_id), "deliveries")) or 0)
+        return [delivery_id(request_id, n) for n in range(1, count + 1)]
 
     async def update_delivery(
         self,
@@ -402,10 +438,7 @@ class SearchStore:
         if status_shown is not None:
             fields["status_shown"] = status_shown
         if parent_ts is not None:
-            delivery = await self.get_delivery(delivery_id)
-            if delivery is not None:
-                origin = delivery.origin.model_copy(update={"parent_ts": parent_ts})
-                fields["origin"] = origin.model_dump_json()
+            fields["parent_ts"] = parent_ts
         if fields:
             await _aw(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
 
@@ -423,10 +456,10 @@ class SearchStore:
             self.keys.open_deliveries, "-inf", f"{now:.6f}", start=0, num=limit
         )
         if ids:
-            await self._mark_deliveries_due(set(ids), now)
+            await self._mark_deliveries_due(ids, now)
         return ids
 
-    async def _mark_deliveries_due(self, delivery_ids: set[str], now: float) -> None:
+    async def _mark_deliveries_due(self, delivery_ids: Iterable[str], now: float) -> None:
         deadline = now + self.timings.delivery_grace
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self.keys.open_deliveries, dict.fromkeys(delivery_ids, deadline))

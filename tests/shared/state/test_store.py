@@ -151,10 +151,30 @@ async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> Non
     assert (await store.claim_reuse("fp")).request_id == RID
 
 
+async def test_deliveries_are_numbered_per_search_and_need_the_search(
+    store: SearchStore,
+) -> None:
+    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
+    assert await store.add_delivery(RID, origin) is None  # no such search
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    first, second = await asyncio.gather(
+        store.add_delivery(RID, origin), store.add_delivery(RID, origin)
+    )
+    assert first is not None
+    assert second is not None
+    assert {first.delivery_id, second.delivery_id} == {f"{RID}:1", f"{RID}:2"}
+    assert await store.deliveries_of(RID) == [f"{RID}:1", f"{RID}:2"]
+    loaded = await store.get_delivery(f"{RID}:2")
+    assert loaded is not None
+    assert loaded.origin == origin
+    assert loaded.request_id == RID
+
+
 async def test_deliveries_track_progress_and_finish(store: SearchStore) -> None:
     await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
     origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
     delivery = await store.add_delivery(RID, origin)
+    assert delivery is not None
     assert await store.deliveries_of(RID) == [delivery.delivery_id]
     await store.update_delivery(delivery.delivery_id, parts_posted=2, status_shown="completed")
     loaded = await store.get_delivery(delivery.delivery_id)
@@ -172,6 +192,7 @@ async def test_deliveries_past_their_deadline_come_back(store: SearchStore) -> N
     await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
     origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
     delivery = await store.add_delivery(RID, origin)
+    assert delivery is not None
     assert await store.overdue_deliveries(limit=10) == [delivery.delivery_id]
 
 
@@ -182,6 +203,7 @@ async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.R
     await store.finish_reuse("fingerprint", claim.claim or "", RID, window=3600)
     origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
     delivery = await store.add_delivery(RID, origin)
+    assert delivery is not None
     await store.set_status(RID, SearchState.SEARCHING, polled=True)
     lock = store.delivery_lock(delivery.delivery_id, lease=30)
     assert await lock.acquire()
