@@ -1,1 +1,1 @@
-"""The Leads Slack bot: ``/leads`` with live progress, threaded lead cards and a callback receiver."""
+"""The Leads Slack bot: ``/leads`` with live progress, lead cards in threads, callbacks."""

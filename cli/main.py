@@ -80,8 +80,10 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         secrets=secrets,
     )
     if not verbose:
-        # The in-process store is the CLI's normal mode, not news worth a warning.
-        logging.getLogger("shared.state.connection").setLevel(logging.ERROR)
+        # The in-process store and the sandbox are the CLI's normal mode, not news worth a
+        # warning (the sandbox gets a plain notice on stderr instead).
+        for name in ("shared.state.connection", "shared.runtime"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     try:
         code = asyncio.run(work(settings))
     except (InvalidDescriptionError, InvalidRequestIdError) as err:

@@ -16,9 +16,10 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_server._state import LeadsContext
 from mcp_server.tools import register_tools
+from sandbox.embedded import sandbox_base_url
 from shared.client import RequestKind
-from shared.runtime import ApiEndpoint, open_runtime
-from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
+from shared.runtime import ApiEndpoint, open_front_runtime
+from shared.settings import Settings
 
 __all__ = ["LeadsContext", "create_server"]
 
@@ -48,38 +49,16 @@ def _version() -> str:
         return "0"
 
 
-@asynccontextmanager
-async def _api_endpoint(settings: Settings) -> AsyncIterator[ApiEndpoint]:
-    """The configured API, or a sandbox started in this process when there is no key."""
-    if not settings.uses_sandbox:
-        yield ApiEndpoint.from_settings(settings)
-        return
-    # Imported here: only the keyless mode needs the sandbox (and its corpus).
-    from sandbox.embedded import SandboxConfig, start_sandbox
-
-    config = SandboxConfig(
-        speed=settings.leads_sandbox_speed, api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET
-    )
-    async with start_sandbox(config) as running:
-        log.warning(
-            "NYNE_API_KEY is not set: searching the local sandbox at %s (synthetic people, "
-            "%gx speed); every result says source=sandbox",
-            running.base_url,
-            config.speed,
-        )
-        yield ApiEndpoint(running.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
-
-
 def _lifespan(
     settings: Settings, endpoint: ApiEndpoint | None
 ) -> Callable[[MCPServer[LeadsContext]], AbstractAsyncContextManager[LeadsContext]]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[LeadsContext]) -> AsyncIterator[LeadsContext]:
         async with AsyncExitStack() as stack:
-            api = endpoint
-            if api is None:
-                api = await stack.enter_async_context(_api_endpoint(settings))
-            runtime = await stack.enter_async_context(open_runtime(settings, api))
+            runtime = await stack.enter_async_context(
+                open_front_runtime(settings, start_sandbox=sandbox_base_url, endpoint=endpoint)
+            )
+            api = runtime.endpoint
             runtime.limiter.max_wait.update(_LIMITER_MAX_WAIT)
             log.info(
                 "MCP server ready",

@@ -25,7 +25,7 @@ from sandbox.api.service import LeadsService
 from sandbox.server import SLACK_APP, SandboxConfig, create_app
 from sandbox.slack import SLACK_STATE, SlackState
 
-__all__ = ["RunningSandbox", "SandboxConfig", "start_sandbox"]
+__all__ = ["RunningSandbox", "SandboxConfig", "sandbox_base_url", "start_sandbox"]
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +119,13 @@ async def start_sandbox(
         yield running
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def sandbox_base_url(speed: float) -> AsyncIterator[str]:
+    """A sandbox with the default credentials at ``speed``, for the block; its base URL.
+
+    What the product's fronts start when no API key is configured.
+    """
+    async with start_sandbox(SandboxConfig(speed=speed)) as running:
+        yield running.base_url

@@ -7,7 +7,9 @@ across any number of workers (``unique``). RQ and Celery are sync-first; Dramati
 Taskiq would add a broker layer we don't need.
 
 Any process may queue a delivery; processes that can deliver (the bot, ``worker``) run
-an arq :class:`~arq.worker.Worker` in-process via :func:`build_worker`.
+an arq :class:`~arq.worker.Worker` in-process under a :class:`BackgroundWorker`, which
+restarts it after a Redis outage: arq's worker loop ends at the first Redis error, and a
+process that lost its worker during a blip would silently stop delivering.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,7 +31,13 @@ from shared.delivery import DeliveryOutcome, DeliveryRunner
 from shared.state.connection import RedisConnections
 from shared.sweep import Sweeper
 
-__all__ = ["QUEUE_NAME", "ArqDeliveryQueue", "build_worker", "running_worker"]
+__all__ = [
+    "QUEUE_NAME",
+    "ArqDeliveryQueue",
+    "BackgroundWorker",
+    "build_worker",
+    "running_worker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +103,7 @@ def build_worker(
     """An arq worker running deliveries (with ``runner``) and the sweep (with ``sweeper``).
 
     The worker closes ``arq_redis`` when it stops: give it a client of its own
-    (``RedisConnections.new_arq()``). :func:`running_worker` does all of that.
+    (``RedisConnections.new_arq()``). :class:`BackgroundWorker` does all of that.
     """
     if embedded:
         arq.worker.log_redis_info = _skip_redis_info  # type: ignore[attr-defined]
@@ -129,6 +138,84 @@ def build_worker(
     )
 
 
+# The supervisor's pacing: restart after a failure, backing off while Redis stays away.
+_FIRST_DELAY = 1.0
+_MAX_DELAY = 30.0
+# A worker that ran this long before failing was healthy: restart it at the first delay.
+_HEALTHY_RUN = 60.0
+_STOP_PATIENCE = 1.0
+
+
+class BackgroundWorker:
+    """Runs deliveries (``runner``) and/or the sweep (``sweeper``) in this process."""
+
+    def __init__(
+        self,
+        connections: RedisConnections,
+        *,
+        runner: DeliveryRunner | None,
+        sweeper: Sweeper | None,
+        poll_delay: float = 0.05,
+    ) -> None:
+        self.connections = connections
+        self.runner = runner
+        self.sweeper = sweeper
+        self.poll_delay = poll_delay
+        self.running = False
+        """True while an arq worker is up (False while it waits to restart)."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start in the background (returns at once)."""
+        self._task = asyncio.create_task(self._supervise(), name="leads-background-worker")
+
+    async def stop(self) -> None:
+        """Stop the worker; jobs in flight are cancelled (their progress is recorded)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        # Cancelled while it starts up, arq's worker can swallow the cancellation (seen with
+        # arq 0.28 / redis-py 5.3, when cancelled within milliseconds of starting): ask again.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=_STOP_PATIENCE)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _supervise(self) -> None:
+        delay = _FIRST_DELAY
+        while True:
+            arq_redis = self.connections.new_arq()
+            worker = build_worker(
+                arq_redis,
+                runner=self.runner,
+                sweeper=self.sweeper,
+                embedded=self.connections.embedded,
+                poll_delay=self.poll_delay,
+            )
+            started = time.monotonic()
+            self.running = True
+            try:
+                await worker.main()
+            except Exception as err:
+                if time.monotonic() - started > _HEALTHY_RUN:
+                    delay = _FIRST_DELAY
+                log.warning(
+                    "background worker stopped (%s); restarting in %.0f s",
+                    type(err).__name__,
+                    delay,
+                )
+            finally:
+                self.running = False
+                # Closing cancels its jobs and releases its Redis client. With Redis down, or
+                # a job cancelled mid-way, arq's close() raises before closing the client:
+                # gathered so nothing escapes, then the client is closed in any case.
+                await asyncio.gather(worker.close(), return_exceptions=True)
+                await asyncio.gather(arq_redis.aclose(), return_exceptions=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_DELAY)
+
+
 @asynccontextmanager
 async def running_worker(
     connections: RedisConnections,
@@ -136,20 +223,11 @@ async def running_worker(
     runner: DeliveryRunner | None,
     sweeper: Sweeper | None,
     poll_delay: float = 0.05,
-) -> AsyncIterator[Worker]:
-    """Run an arq worker in this process for the duration of the block."""
-    worker = build_worker(
-        connections.new_arq(),
-        runner=runner,
-        sweeper=sweeper,
-        embedded=connections.embedded,
-        poll_delay=poll_delay,
-    )
-    task = asyncio.create_task(worker.main(), name="leads-worker")
+) -> AsyncIterator[BackgroundWorker]:
+    """Run a supervised arq worker in this process for the duration of the block."""
+    worker = BackgroundWorker(connections, runner=runner, sweeper=sweeper, poll_delay=poll_delay)
+    await worker.start()
     try:
         yield worker
     finally:
-        await worker.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await worker.stop()

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from shared.client import NyneClient
 from shared.jobs import ArqDeliveryQueue
 from shared.service import LeadsService, PollSchedule
-from shared.settings import Settings
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.connection import RedisConnections, connect_redis
 from shared.state.events import EventBus
 from shared.state.keys import Keys
 from shared.state.limiter import RateLimiter, RateWindow
 from shared.state.store import SearchStore, StoreTimings
 
-__all__ = ["ApiEndpoint", "Runtime", "open_runtime"]
+__all__ = ["ApiEndpoint", "Runtime", "SandboxStarter", "open_front_runtime", "open_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -121,3 +121,43 @@ async def open_runtime(
         await bus.aclose()
         await client.aclose()
         await connections.aclose()
+
+
+SandboxStarter = Callable[[float], AbstractAsyncContextManager[str]]
+"""Runs a local sandbox ``speed`` times faster than the API for a while; yields its base URL.
+
+The fronts pass :func:`sandbox.embedded.sandbox_base_url`: ``shared`` never imports the
+sandbox (a separate service) itself.
+"""
+
+
+@asynccontextmanager
+async def open_front_runtime(
+    settings: Settings,
+    *,
+    start_sandbox: SandboxStarter,
+    endpoint: ApiEndpoint | None = None,
+    schedule: PollSchedule | None = None,
+) -> AsyncIterator[Runtime]:
+    """A front's runtime: the configured API or, without credentials, an embedded sandbox.
+
+    The sandbox is announced in the log and polled on a schedule scaled to its speed, so a
+    search costs as many polls as it would on the real API. ``endpoint`` overrides the
+    settings (the demo and tests pass a sandbox they started themselves).
+    """
+    async with AsyncExitStack() as stack:
+        if endpoint is None and settings.uses_sandbox:
+            speed = settings.leads_sandbox_speed
+            base_url = await stack.enter_async_context(start_sandbox(speed))
+            log.warning(
+                "NYNE_API_KEY is not set: searching the local sandbox at %s (synthetic people, "
+                "%gx faster than the real API); results say they came from the sandbox. Set "
+                "NYNE_API_KEY and NYNE_API_SECRET for real leads.",
+                base_url,
+                speed,
+            )
+            endpoint = ApiEndpoint(base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
+            schedule = schedule or PollSchedule().scaled(1 / speed)
+        elif endpoint is None:
+            endpoint = ApiEndpoint.from_settings(settings)
+        yield await stack.enter_async_context(open_runtime(settings, endpoint, schedule=schedule))

@@ -73,7 +73,7 @@ def connect_redis(redis_url: str | None) -> RedisConnections:
 def _embedded() -> RedisConnections:
     # Imported here: only the embedded mode needs fakeredis (and its Lua runtime).
     import fakeredis
-    from fakeredis.aioredis import FakeConnection
+    from fakeredis.aioredis import FakeAsyncRedisConnection
 
     global _announced_embedded
     if not _announced_embedded:
@@ -87,7 +87,7 @@ def _embedded() -> RedisConnections:
 
     def new_arq() -> ArqRedis:
         pool = aioredis.ConnectionPool(
-            connection_class=FakeConnection,  # type: ignore[arg-type]
+            connection_class=FakeAsyncRedisConnection,
             server=server,
         )
         return ArqRedis(connection_pool=pool)

@@ -1,0 +1,97 @@
+"""``POST /callbacks/nyne/<token>``: the Person Leads API telling us a search is done.
+
+The API retries a callback (up to 5 times) until it gets a 2xx, may send it again after a
+2xx, and it may race the sweep's poll or land on another replica: the shared service makes
+all of that complete the search exactly once. Here the request is only checked and
+persisted — the Slack delivery runs in the background — so the answer is quick:
+
+====================================  ======
+the search is recorded (or already)   200
+body over 1 MiB                       413
+body not a valid callback             400
+unknown token                         404
+``request_id`` not the token's        409
+Redis unreachable / unexpected error  503 (the API retries later)
+====================================  ======
+
+No answer carries a traceback or says more than the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.context import BOT
+from shared.service import CallbackOutcome
+
+__all__ = ["MAX_CALLBACK_BYTES", "handle_nyne_callback"]
+
+log = logging.getLogger(__name__)
+
+MAX_CALLBACK_BYTES = 1024 * 1024
+"""Largest callback body accepted (25 leads with long posts are ~100 KB)."""
+_DRAIN_MAX = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+_STATUS = {
+    CallbackOutcome.ACCEPTED: 200,
+    CallbackOutcome.DUPLICATE: 200,
+    CallbackOutcome.INVALID_BODY: 400,
+    CallbackOutcome.UNKNOWN_TOKEN: 404,
+    CallbackOutcome.MISMATCHED_REQUEST: 409,
+}
+
+
+class _TooLarge(Exception):
+    """The body is over the limit."""
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The body, or :class:`_TooLarge` past ``limit`` bytes (read as a stream, not buffered).
+
+    What is over the limit is read and dropped (up to a bound) so the sender gets its 413
+    rather than a connection reset half-way through sending.
+    """
+    declared = request.content_length
+    too_large = declared is not None and declared > limit
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > _DRAIN_MAX:
+            break
+        if not too_large and size > limit:
+            too_large = True
+        if not too_large:
+            chunks.append(chunk)
+    if too_large:
+        raise _TooLarge
+    return b"".join(chunks)
+
+
+def _answer(status: int, outcome: str) -> web.Response:
+    return web.json_response({"ok": 200 <= status < 300, "outcome": outcome}, status=status)
+
+
+async def handle_nyne_callback(request: web.Request) -> web.Response:
+    """Check and persist one callback; see the module doc for the answers."""
+    try:
+        body = await _read_at_most(request, MAX_CALLBACK_BYTES)
+    except _TooLarge:
+        log.warning("callback body over %d bytes refused", MAX_CALLBACK_BYTES)
+        return _answer(413, "too_large")
+    service = request.app[BOT].runtime.service
+    try:
+        outcome = await service.handle_callback(request.match_info["token"], body)
+    except (RedisError, OSError):
+        log.exception("callback not recorded: Redis failed (the API will retry)")
+        return _answer(503, "unavailable")
+    except Exception:
+        log.exception("callback not recorded: unexpected error (the API will retry)")
+        return _answer(503, "unavailable")
+    if outcome is CallbackOutcome.UNKNOWN_TOKEN:
+        log.warning("callback with an unknown token refused")
+    return _answer(_STATUS[outcome], outcome.name.lower())

@@ -1,0 +1,92 @@
+"""What the bot's handlers share: the typed ``web.AppKey``s and the Bolt listener context."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+__all__ = [
+    "BOLT",
+    "BOT",
+    "SETTINGS",
+    "BotContext",
+    "attach_to_bolt",
+    "bot_context",
+]
+
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotContext:
+    """The long-lived resources the handlers work with."""
+
+    settings: Settings
+    runtime: Runtime
+    slack: AsyncWebClient
+    """The bot's own Slack client (deliveries); listeners get Bolt's per-request one."""
+    socket_mode: bool = False
+    in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
+    """Work started after an ack and not finished yet (Bolt does not track it)."""
+
+    async def run_tracked(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the current task, known to :meth:`drain` until it ends."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def drain(self, timeout: float) -> None:
+        """On shutdown: let work already acked finish (up to ``timeout`` seconds)."""
+        if not self.in_flight:
+            return
+        log.info("finishing %d request(s) already acknowledged", len(self.in_flight))
+        _, late = await asyncio.wait(set(self.in_flight), timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d request(s) did not finish before shutdown", len(late))
+
+
+SETTINGS = web.AppKey("leads_settings", Settings)
+BOT = web.AppKey("leads_bot", BotContext)
+BOLT = web.AppKey("leads_bolt", AsyncApp)
+
+_BOLT_CONTEXT_KEY = "leads"
+
+
+def attach_to_bolt(bolt: AsyncApp, bot: BotContext) -> None:
+    """Make ``bot`` available to every Bolt listener through :func:`bot_context`."""
+
+    # Bolt injects listener and middleware arguments by name: it must be called ``next``.
+    async def attach(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        context[_BOLT_CONTEXT_KEY] = bot
+        return await next()
+
+    bolt.middleware(attach)
+
+
+def bot_context(context: AsyncBoltContext) -> BotContext:
+    """The bot's resources, from a Bolt listener's ``context``."""
+    bot = context.get(_BOLT_CONTEXT_KEY)
+    if not isinstance(bot, BotContext):
+        raise RuntimeError("the Leads middleware did not run")
+    return bot

@@ -1,0 +1,130 @@
+"""Starting a search from ``/leads <description>``, after Slack has had its ack.
+
+The order matters: check the database (nothing is posted if it is down), post the visible
+parent message (if the bot cannot post here, the person is told how to invite it and the
+API is never called), then submit with the parent's ``ts`` in the record, so the delivery
+knows where to answer. If the submission fails, the parent says why and who can fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from redis.exceptions import RedisError
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import BotContext
+from bot.messages import (
+    CANNOT_POST_HERE,
+    error_code,
+    post_message,
+    respond_ephemeral,
+    update_message,
+)
+from bot.views import notices
+from bot.views.parent import ParentHeader, parent_not_started, parent_progress, parent_waiting
+from shared.client import RequestKind
+from shared.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
+from shared.state.limiter import notify_rate_limit_waits
+from shared.state.records import SearchState, SlackOrigin
+
+__all__ = ["start_search"]
+
+log = logging.getLogger(__name__)
+
+# Waits shorter than this pass without a word on the parent message.
+_MENTION_WAIT_AFTER = 1.0
+
+
+async def start_search(
+    bot: BotContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    origin: SlackOrigin,
+    description: str,
+) -> None:
+    """Post the parent message and submit the search (``description`` is valid, decoded)."""
+    where = {"channel_id": origin.channel_id, "user_id": origin.user_id}
+    if not await bot.runtime.connections.ping():
+        log.error("Redis is unreachable: /leads refused", extra=where)
+        await respond_ephemeral(respond, notices.database_down())
+        return
+    header = ParentHeader(origin.user_id, description, sandbox=bot.runtime.endpoint.sandbox)
+    try:
+        parent_ts = await post_message(
+            client, origin.channel_id, parent_progress(header, SearchState.QUEUED)
+        )
+    except SlackApiError as err:
+        if error_code(err) not in CANNOT_POST_HERE:
+            raise
+        log.info("cannot post here (%s): told the user", error_code(err), extra=where)
+        await respond_ephemeral(respond, notices.not_in_channel())
+        return
+    origin = origin.model_copy(update={"parent_ts": parent_ts})
+    reason = await _submit(bot, client, origin, header, description)
+    if reason is not None:
+        await update_message(
+            client, origin.channel_id, parent_ts, parent_not_started(header, reason)
+        )
+
+
+async def _submit(
+    bot: BotContext,
+    client: AsyncWebClient,
+    origin: SlackOrigin,
+    header: ParentHeader,
+    description: str,
+) -> str | None:
+    """Submit; None when the search is on its way, else why it did not start (mrkdwn)."""
+    where = {"channel_id": origin.channel_id, "user_id": origin.user_id}
+    told_waiting = False
+
+    async def on_wait(kind: RequestKind, seconds: float) -> None:
+        # The shared budget makes us wait for a slot: say when the search will run.
+        nonlocal told_waiting
+        if kind != "submit" or told_waiting or seconds < _MENTION_WAIT_AFTER:
+            return
+        told_waiting = True
+        starts_at = datetime.now(UTC) + timedelta(seconds=seconds)
+        assert origin.parent_ts is not None
+        try:
+            await update_message(
+                client, origin.channel_id, origin.parent_ts, parent_waiting(header, starts_at)
+            )
+        except SlackApiError as err:
+            log.warning("could not show the rate-limit wait (%s)", error_code(err), extra=where)
+
+    try:
+        with notify_rate_limit_waits(on_wait):
+            result = await bot.runtime.service.submit(description, origin)
+    except RateLimitError as err:
+        retry_after = float(err.retry_after or 60)
+        log.warning("rate limited: search not started (retry in %.0f s)", retry_after, extra=where)
+        retry_at = datetime.now(UTC) + timedelta(seconds=retry_after)
+        return notices.budget_exhausted(retry_at, retry_after)
+    except AuthenticationError:
+        log.error(
+            "the Person Leads API refused our credentials: check NYNE_API_KEY and NYNE_API_SECRET",
+            extra=where,
+        )
+        return notices.credentials_refused()
+    except BadRequestError as err:
+        log.warning("the API refused the search (%s)", err.code, extra=where)
+        return notices.api_refused(err.code)
+    except APIError as err:
+        log.warning("search not started: %s", type(err).__name__, extra=where)
+        return notices.api_unavailable()
+    except (RedisError, OSError):
+        log.exception("search not started: Redis failed", extra=where)
+        return notices.database_down_reason()
+    except Exception:
+        log.exception("search not started: unexpected error", extra=where)
+        return notices.unexpected_reason()
+    log.info(
+        "search started from Slack",
+        extra={**where, "request_id": result.search.request_id, "reused": result.reused},
+    )
+    return None

@@ -1,0 +1,135 @@
+"""Short messages for people: ephemeral answers, and why a search did not start.
+
+Each says what happened and what the reader can do about it; none shows exception text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.views.blocks import SlackMessage, context, section
+from bot.views.formatting import duration
+from bot.views.text import clip, escape, slack_date
+from shared.validation import MAX_DESCRIPTION_LENGTH, MIN_DESCRIPTION_LENGTH
+
+__all__ = [
+    "EXAMPLE",
+    "api_refused",
+    "api_unavailable",
+    "budget_exhausted",
+    "coming_soon",
+    "credentials_refused",
+    "database_down",
+    "database_down_reason",
+    "invalid_description",
+    "not_in_channel",
+    "unexpected_error",
+    "unexpected_reason",
+]
+
+EXAMPLE = "/leads CTOs at fintech companies discussing cloud migration"
+LIMITS = f"{MIN_DESCRIPTION_LENGTH}–{MAX_DESCRIPTION_LENGTH:,} characters"
+
+
+def _notice(text: str, hint: str | None = None) -> SlackMessage:
+    blocks = [section(text)]
+    if hint:
+        blocks.append(context(hint))
+    return SlackMessage(text, blocks)
+
+
+# -- ephemeral answers to /leads ------------------------------------------------------------
+
+
+def invalid_description(length: int) -> SlackMessage:
+    """The description is too short or too long; nothing was sent to the API."""
+    problem = "too short" if length < MIN_DESCRIPTION_LENGTH else "too long"
+    return _notice(
+        f":pencil2: That description is {problem} ({length:,} characters). Describe who you "
+        f"are looking for in {LIMITS}.",
+        f"For example: `{EXAMPLE}` · `/leads help` for more",
+    )
+
+
+def not_in_channel() -> SlackMessage:
+    """The bot cannot post in this channel; nothing was sent to the API."""
+    return _notice(
+        ":wave: I'm not in this channel yet, so I can't post your search here. Invite me "
+        "with `/invite @Leads`, then run your `/leads` command again.",
+        "Nothing was searched and no credit was spent.",
+    )
+
+
+def database_down() -> SlackMessage:
+    """Redis cannot be reached: nothing was started."""
+    return _notice(
+        ":warning: Leads can't reach its database right now, so nothing was started. "
+        "Try again in a minute.",
+        "If this keeps happening, tell whoever runs Leads (the bot's /healthz says more).",
+    )
+
+
+def unexpected_error() -> SlackMessage:
+    """Something we did not plan for went wrong."""
+    return _notice(
+        ":warning: Something went wrong on our side. Try again in a minute.",
+        "If this keeps happening, tell whoever runs Leads.",
+    )
+
+
+def coming_soon(subcommand: str) -> SlackMessage:
+    """Recurring searches (``watch``, ``watches``, ``unwatch``) are not available yet."""
+    return _notice(
+        f":construction: `/leads {clip(subcommand, 20)}` is coming soon: recurring searches "
+        f"that post only new leads. For now, run `{escape('/leads <description>')}` whenever "
+        "you like.",
+    )
+
+
+# -- why a search did not start (shown in its parent message) ----------------------------------
+
+
+def credentials_refused() -> str:
+    """The API refused the app's credentials: only an admin can fix it."""
+    return (
+        "The Person Leads API refused this app's credentials. *An admin needs to check the "
+        "`NYNE_API_KEY` and `NYNE_API_SECRET` settings* (and `NYNE_BASE_URL`) and restart "
+        "the bot. No credit was spent."
+    )
+
+
+def budget_exhausted(retry_at: datetime, retry_after: float) -> str:
+    """The API's request budget is used up for longer than we wait."""
+    return (
+        "The API's request budget is used up for now. Try again at about "
+        f"{slack_date(retry_at, '{time}')} (in {duration(retry_after)}). No credit was spent."
+    )
+
+
+def api_unavailable() -> str:
+    """The API could not be reached or failed."""
+    return (
+        "The Person Leads API could not be reached or had a problem. Try again in a few "
+        "minutes. No credit was spent."
+    )
+
+
+def api_refused(code: str | None) -> str:
+    """The API answered 400 to the submission."""
+    if code == "invalid_callback_url":
+        return (
+            "The API refused our callback address. *An admin needs to check the "
+            "`PUBLIC_BASE_URL` setting* (or unset it to use polling)."
+        )
+    shown = f" (`{clip(code, 60)}`)" if code else ""
+    return f"The Person Leads API refused the request{shown}. Try rewording the description."
+
+
+def database_down_reason() -> str:
+    """Redis failed between posting the parent and recording the search."""
+    return "Leads lost contact with its database. Try again in a minute."
+
+
+def unexpected_reason() -> str:
+    """Something we did not plan for went wrong during submission."""
+    return "Something went wrong on our side. Try again in a minute."

@@ -1,0 +1,137 @@
+"""The visible parent message of a search: who asked for what, the live phase, the summary.
+
+It is posted when ``/leads`` arrives and edited in place as the search moves along
+(queued → analyzing → searching → aggregating) until it ends as a summary: how many leads,
+per platform, how long it took and whether a credit was spent — or why it did not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.views.blocks import Block, SlackMessage, context, section
+from bot.views.formatting import duration, per_platform, plural
+from bot.views.limits import DESCRIPTION_SHOWN_MAX
+from bot.views.text import clip, mention, one_line, slack_date
+from shared.models import Lead
+from shared.state.records import SearchRecord, SearchState
+
+__all__ = [
+    "PHASES",
+    "ParentHeader",
+    "parent_not_started",
+    "parent_progress",
+    "parent_summary",
+    "parent_waiting",
+    "same_phase",
+]
+
+_FALLBACK_DESCRIPTION_MAX = 120
+
+# Phase → (icon, words, step). ``pending`` is still "queued" to the person waiting.
+PHASES: dict[SearchState, tuple[str, str, int]] = {
+    SearchState.QUEUED: (":hourglass_flowing_sand:", "Queued", 1),
+    SearchState.PENDING: (":hourglass_flowing_sand:", "Queued", 1),
+    SearchState.ANALYZING: (":brain:", "Analyzing your description", 2),
+    SearchState.SEARCHING: (":mag:", "Searching across platforms", 3),
+    SearchState.AGGREGATING: (":bar_chart:", "Collecting and de-duplicating results", 4),
+}
+_STEPS = 4
+
+
+@dataclass(frozen=True)
+class ParentHeader:
+    """What every version of the parent message starts with."""
+
+    requester: str
+    """Slack user ID of the person who asked."""
+    description: str
+    """The description as typed (raw, decoded)."""
+    request_id: str | None = None
+    sandbox: bool = False
+
+    @classmethod
+    def of(cls, search: SearchRecord, requester: str) -> ParentHeader:
+        """The header for a stored search."""
+        return cls(requester, search.description, search.request_id, search.sandbox)
+
+    def message(self, status_blocks: list[Block], status_words: str) -> SlackMessage:
+        """The full message: header, the status blocks, then the request ID line."""
+        who = mention(self.requester)
+        asked = clip(one_line(self.description), DESCRIPTION_SHOWN_MAX)
+        blocks: list[Block] = [section(f"*Lead search* for {who}:\n>{asked}"), *status_blocks]
+        footer = []
+        if self.request_id:
+            footer.append(f"Request `{clip(self.request_id, 80)}`")
+        if self.sandbox:
+            footer.append(":test_tube: Sandbox: synthetic data")
+        if footer:
+            blocks.append(context(" · ".join(footer)))
+        short = clip(one_line(self.description), _FALLBACK_DESCRIPTION_MAX)
+        return SlackMessage(f"Lead search for {who}: {short} — {status_words}", blocks)
+
+
+def same_phase(shown: str | None, status: SearchState) -> bool:
+    """Whether a parent showing ``shown`` already says what ``status`` would say."""
+    if shown is None or status not in PHASES:
+        return False
+    try:
+        return PHASES.get(SearchState(shown)) == PHASES[status]
+    except ValueError:
+        return False
+
+
+def parent_progress(header: ParentHeader, status: SearchState) -> SlackMessage:
+    """The parent while the search runs: its current phase."""
+    icon, words, step = PHASES.get(status, PHASES[SearchState.QUEUED])
+    line = f"{icon} {words}… (step {step} of {_STEPS})"
+    return header.message([context(line)], words)
+
+
+def parent_waiting(header: ParentHeader, starts_at: datetime) -> SlackMessage:
+    """The parent while the search waits for room in the API's request budget."""
+    when = slack_date(starts_at, "{time_secs}")
+    line = (
+        f":traffic_light: Rate limited: the API's request budget is used up for the moment, "
+        f"so your search will run at about {when}. Nothing to do — it starts by itself."
+    )
+    return header.message([context(line)], "waiting for the API's rate limit")
+
+
+def parent_summary(
+    header: ParentHeader, search: SearchRecord, leads: Sequence[Lead], *, reused: bool
+) -> SlackMessage:
+    """The parent once the search is over: the outcome in one glance."""
+    took = f"took {duration(search.elapsed_seconds)}" if search.elapsed_seconds is not None else ""
+    if search.status is SearchState.COMPLETED and leads:
+        count = plural(len(leads), "lead")
+        credit = (
+            "reused an identical recent search, so no new credit was spent"
+            if reused
+            else "1 credit spent"
+        )
+        facts = " · ".join(part for part in (took, credit) if part)
+        text = (
+            f":white_check_mark: *{count}* — {per_platform(lead.platform for lead in leads)}\n"
+            f"{facts} · the cards are in the thread :thread:"
+        )
+        return header.message([section(text)], f"{count} found")
+    if search.status is SearchState.COMPLETED:
+        line = ":information_source: *No leads found* — no credit was spent."
+        if took:
+            line += f" ({took})"
+        return header.message([section(line)], "no leads found")
+    if search.status is SearchState.EXPIRED:
+        line = ":hourglass: *No result in time* — we stopped waiting. Details in the thread."
+        return header.message([section(line)], "no result in time")
+    line = ":x: *The search failed* — no credit was spent. The reason is in the thread."
+    return header.message([section(line)], "the search failed")
+
+
+def parent_not_started(header: ParentHeader, reason: str) -> SlackMessage:
+    """The parent when the search could not be submitted; ``reason`` is view-built mrkdwn."""
+    return header.message(
+        [section(f":warning: *This search did not start.* {reason}")], "not started"
+    )

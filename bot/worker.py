@@ -1,0 +1,71 @@
+"""``python -m bot.worker``: Slack deliveries and the poll sweep, without a web server.
+
+For deployments that scale out (``Procfile``: ``worker``): the ``web`` processes then run
+with ``LEADS_RUN_SWEEP=false``. Every process shares ``REDIS_URL`` and the API key, so a
+worker needs both — an in-process store or sandbox would be invisible to the web process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.resources import open_bot_runtime, running_background
+from bot.slack_client import create_slack_client
+from bot.startup import start
+from shared.settings import Settings, SettingsError, load_settings
+
+__all__ = ["load_worker_settings", "main", "run_worker"]
+
+log = logging.getLogger("bot.worker")
+
+
+def load_worker_settings() -> Settings:
+    """Settings for a worker: the bot token (it posts to Slack), shared Redis and API.
+
+    It serves no HTTP, so it needs no signing secret.
+    """
+    settings = load_settings()
+    settings.require("slack_bot_token")
+    if settings.redis_url is None:
+        raise SettingsError(
+            "REDIS_URL is not set: a separate worker shares its queue with the web process "
+            "through Redis (without workers, `python -m bot` runs the sweep itself)."
+        )
+    if settings.uses_sandbox:
+        raise SettingsError(
+            "NYNE_API_KEY is not set: a separate worker cannot reach the web process's "
+            "embedded sandbox. Set NYNE_API_KEY/NYNE_API_SECRET (and NYNE_BASE_URL to a "
+            "`python -m sandbox` for local runs)."
+        )
+    return settings
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Deliver and sweep until ``stop`` is set."""
+    async with (
+        open_bot_runtime(settings) as runtime,
+        running_background(runtime, create_slack_client(settings)),
+    ):
+        log.info("Leads worker running: Slack deliveries and the poll sweep")
+        await stop.wait()
+    log.info("Leads worker stopped")
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, stop)
+
+
+def main() -> None:
+    """Load settings, configure logging and work until SIGINT/SIGTERM."""
+    settings = start(load_worker_settings, "python -m bot.worker")
+    asyncio.run(_serve(settings))
+
+
+if __name__ == "__main__":
+    main()

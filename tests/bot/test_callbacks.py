@@ -1,0 +1,167 @@
+"""``POST /callbacks/nyne/<token>``: checked, persisted, answered fast, delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from sandbox.embedded import RunningSandbox
+from shared.service import PollSchedule
+from tests.bot.support import (
+    DESCRIPTION,
+    FAST_POLLS,
+    NO_POLLS,
+    ONE_SET_OF_25,
+    BotUnderTest,
+    api_outcome,
+    bot_settings,
+    callback_url,
+    headings,
+    latest_request_id,
+    new_port,
+    running_bot,
+    settled,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def reachable_bot(
+    sandbox: RunningSandbox, redis_url: str, schedule: PollSchedule = FAST_POLLS
+) -> AsyncIterator[BotUnderTest]:
+    """A bot the API can reach: its searches carry a callback URL to it."""
+    port = new_port()
+    public = f"http://127.0.0.1:{port}"
+    settings = bot_settings(sandbox, redis_url, port=port, public_base_url=public)
+    async with running_bot(sandbox, settings, schedule=schedule) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def callback_bot(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[BotUnderTest]:
+    async with reachable_bot(sandbox, redis_url) as bot:
+        yield bot
+
+
+@dataclass(frozen=True)
+class Started:
+    """A search started from /leads on a bot the API can call back."""
+
+    since: int
+    """The stand-in's event sequence number before the command."""
+    parent_ts: str
+    request_id: str
+    callback_url: str
+
+    async def finished_body(self, sandbox: RunningSandbox) -> str:
+        """The callback body the API sends once the search is over (waits for that)."""
+        return json.dumps(await api_outcome(sandbox, self.request_id))
+
+
+async def start_search(bot: BotUnderTest, redis_url: str) -> Started:
+    """Run /leads and find the search's request ID and callback URL."""
+    since, parent = await bot.search(DESCRIPTION)
+    request_id = await latest_request_id(redis_url)
+    url = await callback_url(bot.sandbox, request_id)
+    assert url.startswith(f"{bot.url}/callbacks/nyne/")
+    return Started(since, parent.ts, request_id, url)
+
+
+async def test_forged_invalid_mismatched_and_oversized_callbacks_are_refused(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    sandbox.faults.update({"drop_callbacks": 1})
+    async with reachable_bot(sandbox, redis_url, schedule=NO_POLLS) as bot:
+        await _refusals(bot, redis_url)
+
+
+async def _refusals(bot: BotUnderTest, redis_url: str) -> None:
+    started = await start_search(bot, redis_url)
+    request_id, url = started.request_id, started.callback_url
+    body = json.dumps({"request_id": request_id, "status": "completed", "results": []})
+    base = url.rsplit("/", 1)[0]
+
+    forged = await bot.http.post(f"{base}/forged-token-{'x' * 40}", content=body)
+    assert forged.status_code == 404
+    assert forged.json() == {"ok": False, "outcome": "unknown_token"}
+
+    for invalid in ("{not json", '{"status": 3}', "[]", ""):
+        answer = await bot.http.post(url, content=invalid)
+        assert answer.status_code == 400, invalid
+
+    other = json.dumps({"request_id": "f" * 64, "status": "completed", "results": []})
+    mismatched = await bot.http.post(url, content=other)
+    assert mismatched.status_code == 409
+
+    huge = json.dumps({"request_id": request_id, "status": "completed", "pad": "x" * 1_100_000})
+    oversized = await bot.http.post(url, content=huge)
+    assert oversized.status_code == 413
+
+    record = await bot.runtime.service.get(request_id)
+    assert record is not None
+    assert not record.is_terminal  # none of the above was taken for news of the search
+
+
+async def test_duplicate_callbacks_and_a_racing_sweep_deliver_once(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    bot = callback_bot
+    # The API itself sends its callback twice; we send five more at once; the sweep polls too.
+    bot.sandbox.faults.update({"duplicate_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = await started.finished_body(bot.sandbox)
+    url = started.callback_url
+    answers = await asyncio.gather(*(bot.http.post(url, content=body) for _ in range(5)))
+    assert [a.status_code for a in answers] == [200] * 5
+    assert {a.json()["outcome"] for a in answers} <= {"accepted", "duplicate"}
+
+    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+
+    def api_attempts() -> list[Any]:
+        log = bot.sandbox.callbacks(started.request_id) or {}
+        attempts = log.get("attempts")
+        return attempts if isinstance(attempts, list) and len(attempts) >= 2 else []
+
+    attempts = await wait_until(api_attempts, message="the API's own duplicate callback")
+    assert [attempt["status"] for attempt in attempts] == [200, 200]
+    await wait_until(lambda: settled(redis_url), message="the duplicate to settle")
+    assert headings(bot.replies(started.parent_ts)) == ONE_SET_OF_25
+
+
+async def test_the_callback_answers_fast_and_delivers_in_the_background(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = await started.finished_body(bot.sandbox)
+    # Slack is slow to take the thread replies: the callback's answer must not wait for it.
+    bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=1)
+    answer = await bot.http.post(started.callback_url, content=body)
+    assert answer.status_code == 200
+    assert answer.elapsed.total_seconds() < 0.5
+    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+
+
+async def test_without_the_callback_the_sweep_delivers_the_same_way(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})  # the callback never comes
+    started = await start_search(bot, redis_url)
+    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+    record = await bot.runtime.service.get(started.request_id)
+    assert record is not None
+    assert record.has_callback
+    assert record.polls >= 1

@@ -1,0 +1,154 @@
+"""``/leads`` over real HTTP: signatures, help, bad input, status, channels the bot is not in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sandbox.slack import validate_blocks
+from tests.bot.support import (
+    DESCRIPTION,
+    SIGNING_SECRET,
+    BotUnderTest,
+    latest_request_id,
+    message_text,
+    searches_made,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("secret", "age"),
+    [
+        ("not-the-signing-secret", 0),  # forged
+        (SIGNING_SECRET, 400),  # stale: more than 5 minutes old
+        (SIGNING_SECRET, -400),  # from the future
+    ],
+)
+async def test_unsigned_forged_or_stale_requests_are_refused(
+    bot: BotUnderTest, secret: str, age: int
+) -> None:
+    response = await bot.slash(DESCRIPTION, secret=secret, timestamp=int(time.time()) - age)
+    assert response.status_code == 401
+    assert await searches_made(bot.sandbox) == 0
+
+
+async def test_missing_or_malformed_signature_headers_are_refused(bot: BotUnderTest) -> None:
+    body = b"command=%2Fleads&text=hello+there+friends"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    no_headers = await bot.http.post(f"{bot.url}/slack/events", content=body, headers=form)
+    assert no_headers.status_code == 401
+    bad_stamp = await bot.http.post(
+        f"{bot.url}/slack/events",
+        content=body,
+        headers={**form, "X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"},
+    )
+    assert bad_stamp.status_code == 401
+
+
+async def test_the_ack_comes_back_in_milliseconds(bot: BotUnderTest) -> None:
+    await bot.slash("help")  # the first request pays for Bolt's one auth.test
+    started = time.perf_counter()
+    response = await bot.slash(DESCRIPTION)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    assert elapsed < 0.5  # Slack allows 3 s; in practice this is tens of milliseconds
+
+
+async def test_help(bot: BotUnderTest) -> None:
+    for text in ("help", ""):
+        response = await bot.slash(text)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["response_type"] == "ephemeral"
+        assert validate_blocks(body["blocks"]) == []
+        shown = message_text(body)
+        assert "/leads &lt;description&gt;" in shown
+        assert "10–2,000 characters" in shown
+        assert "status" in shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("too short", "too short (9 characters)"), ("x" * 2001, "too long (2,001 characters)")],
+)
+async def test_a_bad_description_gets_the_limits_and_costs_nothing(
+    bot: BotUnderTest, typed: str, problem: str
+) -> None:
+    since = bot.sandbox.slack.last_seq
+    response = await bot.slash(typed)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert problem in body["text"]
+    assert "10–2,000 characters" in body["text"]
+    assert validate_blocks(body["blocks"]) == []
+    assert await searches_made(bot.sandbox) == 0
+    assert bot.sandbox.slack.events.events_since(since) == []  # nothing posted anywhere
+
+
+async def test_entities_count_as_one_character_each(bot: BotUnderTest) -> None:
+    # "A&B <x> y" is 9 characters as typed, though Slack sends it as 21.
+    response = await bot.slash("A&B <x> y")
+    assert "too short (9 characters)" in response.json()["text"]
+
+
+@pytest.mark.parametrize("text", ["watch daily CTOs at fintechs", "watches", "unwatch w-1"])
+async def test_recurring_searches_are_coming_soon_not_searched(
+    bot: BotUnderTest, text: str
+) -> None:
+    response = await bot.slash(text)
+    assert "coming soon" in response.json()["text"]
+    assert await searches_made(bot.sandbox) == 0
+
+
+async def test_a_description_containing_payload_is_still_a_command(bot: BotUnderTest) -> None:
+    # Bolt would read any form body containing "payload" as an interactivity payload.
+    _, parent = await bot.search("security engineers discussing payload encryption")
+    assert "payload encryption" in message_text(parent.payload)
+
+
+async def test_not_in_the_channel_tells_how_to_invite_and_calls_no_api(
+    bot: BotUnderTest,
+) -> None:
+    since = bot.sandbox.slack.last_seq
+    response = await bot.slash(DESCRIPTION, channel="C0RANDOM")
+    assert response.status_code == 200
+    event = await bot.ephemeral(since)
+    assert event.channel == "C0RANDOM"
+    assert event.user == "U0ALICE"
+    assert event.payload["source"] == "response_url"
+    assert "/invite @Leads" in message_text(event.payload)
+    assert validate_blocks(event.payload["blocks"]) == []
+    assert await searches_made(bot.sandbox) == 0
+    assert not [
+        e for e in bot.sandbox.slack.events.events_since(since) if e.kind == "message_posted"
+    ]
+
+
+async def test_status_of_a_known_search(bot: BotUnderTest, redis_url: str) -> None:
+    since, parent = await bot.search(DESCRIPTION)
+    await bot.parent_says(parent.ts, "leads*", since=since)
+    request_id = await latest_request_id(redis_url)
+    since = bot.sandbox.slack.last_seq
+    await bot.slash(f"status {request_id}")
+    event = await bot.ephemeral(since)
+    shown = message_text(event.payload)
+    assert request_id in shown
+    assert "completed" in shown
+    assert "25 leads" in shown
+    assert "<@U0ALICE> in <#C0LEADS>" in shown
+    assert validate_blocks(event.payload["blocks"]) == []
+
+
+async def test_status_of_an_unknown_or_malformed_id(bot: BotUnderTest) -> None:
+    since = bot.sandbox.slack.last_seq
+    await bot.slash("status " + "f" * 64)
+    unknown = await bot.ephemeral(since)
+    assert "No search has that request ID" in message_text(unknown.payload)
+    since = bot.sandbox.slack.last_seq
+    await bot.slash("status not/an-id")
+    malformed = await bot.ephemeral(since)
+    assert "doesn't look like a request ID" in message_text(malformed.payload)

@@ -1,0 +1,76 @@
+"""The Slack client's retry decisions and the health probe's caching (no Slack needed)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from bot.health import Reachability
+from bot.slack_client import CappedRateLimitRetryHandler, create_slack_client
+from shared.settings import Settings
+
+REQUEST = HttpRequest(method="POST", url="https://slack.example/api/chat.postMessage", headers={})
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "attempt", "retries"),
+    [
+        (429, {"Retry-After": "1"}, 0, True),
+        (429, {"retry-after": "30"}, 2, True),
+        (429, {}, 0, True),  # no hint: slack_sdk waits about a second
+        (429, {"Retry-After": "31"}, 0, False),  # too long to hold a job: the queue retries
+        (429, {"Retry-After": "600"}, 0, False),
+        (429, {"Retry-After": "soon"}, 0, False),
+        (429, {"Retry-After": "1"}, 3, False),  # out of retries
+        (200, {}, 0, False),
+        (500, {}, 0, False),
+    ],
+)
+async def test_which_slack_answers_are_retried(
+    status: int, headers: dict[str, str], attempt: int, retries: bool
+) -> None:
+    handler = CappedRateLimitRetryHandler(max_retry_count=3, max_wait=30.0)
+    response = HttpResponse(status_code=status, headers=dict(headers))
+    decision = await handler.can_retry_async(
+        state=RetryState(current_attempt=attempt), request=REQUEST, response=response
+    )
+    assert decision is retries
+
+
+def test_the_client_uses_slack_api_url_and_both_retry_handlers() -> None:
+    settings = Settings(
+        _env_file=None, slack_bot_token="xoxb-1", slack_api_url="http://127.0.0.1:9/slack/api/"
+    )
+    client = create_slack_client(settings)
+    assert client.base_url == "http://127.0.0.1:9/slack/api/"
+    assert client.token == "xoxb-1"
+    kinds = {type(handler) for handler in client.retry_handlers}
+    assert kinds == {AsyncConnectionErrorRetryHandler, CappedRateLimitRetryHandler}
+
+
+async def test_reachability_connects_at_most_once_per_ttl() -> None:
+    connections = 0
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        probe = Reachability(f"http://127.0.0.1:{port}/api", ttl=3600)
+        assert all(await asyncio.gather(*(probe.check() for _ in range(10))))
+        await asyncio.sleep(0)  # let the server see the one connection
+        assert connections == 1
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert await probe.check()  # still the cached answer
+    fresh = Reachability(f"http://127.0.0.1:{port}/api", ttl=0)
+    assert not await fresh.check()
