@@ -52,7 +52,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def run(installed: Path, *args: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
+def run(installed: Path, *args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NYNE_", "SLACK_", "LEADS_"))}
     env["PYTHONPATH"] = str(installed)
     return subprocess.Popen(
@@ -62,7 +62,6 @@ def run(installed: Path, *args: str, cwd: Path, **kwargs: object) -> subprocess.
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        **kwargs,  # type: ignore[arg-type]
     )
 
 
