@@ -47,6 +47,7 @@ async def running_background(
         runtime.connections,
         runner=DeliveryRunner(runtime.store, SlackDeliverer(slack)),
         sweeper=Sweeper(runtime.service),
+        queue_name=runtime.store.keys.jobs,
     )
     await worker.start()
     try:

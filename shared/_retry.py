@@ -26,14 +26,21 @@ POLL_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 MAX_POLL_DELAY = 30.0
 
 
+# Answers after which the API cannot have created a search: 429 (refused before any work),
+# 500 (the API's own documented internal_error: it failed the request) and 503 (not taken).
+# A 502 or 504 comes from a gateway that may have passed the request on, so not those.
+_POST_RETRYABLE = frozenset({429, 500, 503})
+
+
 def should_retry_status(method: Method, status_code: int) -> bool:
     """Whether an error status is worth another attempt.
 
-    429 and 5xx are transient. 400/401/404 will answer the same again, so never.
-    A POST is retried on these too: an error answer means the API did not accept the
-    search (only a 202 does), so retrying cannot create a second one.
+    429 and 5xx are transient; 400/401/404 will answer the same again, so never. A GET
+    is retried on any of them. A POST only where the API cannot have accepted it — 429,
+    500, 503 — so a retry never creates a second search.
     """
-    del method  # same rule for both methods; kept for a readable call site
+    if method == "POST":
+        return status_code in _POST_RETRYABLE
     return status_code == 429 or status_code >= 500
 
 

@@ -29,6 +29,7 @@ from arq.worker import Worker, func
 
 from shared.delivery import DeliveryOutcome, DeliveryRunner
 from shared.state.connection import RedisConnections
+from shared.state.keys import Keys
 from shared.sweep import Sweeper
 
 __all__ = [
@@ -41,7 +42,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "leads:jobs"
+QUEUE_NAME = Keys().jobs
+"""The job queue of the default key prefix (``leads:jobs``)."""
 QUEUE_TTL = 24 * 3600
 
 
@@ -72,7 +74,9 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
         log.exception("delivery failed (try %d)", tries, extra={"delivery_id": delivery_id})
         raise Retry(defer=min(2.0**tries, 60.0)) from err
     if outcome is DeliveryOutcome.BUSY:
-        raise Retry(defer=0.2)
+        # Another run holds the delivery (up to a slow Slack call): back off, 0.2 s to 15 s.
+        tries = int(ctx.get("job_try", 1))
+        raise Retry(defer=min(0.2 * 2 ** (tries - 1), 15.0))
     return str(outcome.value)
 
 
@@ -109,7 +113,9 @@ def build_worker(
         arq.worker.log_redis_info = _skip_redis_info  # type: ignore[attr-defined]
     functions = [func(deliver, name="deliver", max_tries=20, timeout=300)] if runner else []
     cron_jobs = (
-        [cron(sweep, name="sweep", second=set(range(60)), unique=True, timeout=55)]
+        # Named after the queue: arq's cron job IDs are global, and two prefixes sharing one
+        # Redis must not skip each other's sweeps.
+        [cron(sweep, name=f"sweep:{queue_name}", second=set(range(60)), unique=True, timeout=55)]
         if sweeper
         else []
     )
@@ -156,11 +162,13 @@ class BackgroundWorker:
         runner: DeliveryRunner | None,
         sweeper: Sweeper | None,
         poll_delay: float = 0.05,
+        queue_name: str = QUEUE_NAME,
     ) -> None:
         self.connections = connections
         self.runner = runner
         self.sweeper = sweeper
         self.poll_delay = poll_delay
+        self.queue_name = queue_name
         self.running = False
         """True while an arq worker is up (False while it waits to restart)."""
         self._task: asyncio.Task[None] | None = None
@@ -192,6 +200,7 @@ class BackgroundWorker:
                 sweeper=self.sweeper,
                 embedded=self.connections.embedded,
                 poll_delay=self.poll_delay,
+                queue_name=self.queue_name,
             )
             started = time.monotonic()
             self.running = True
@@ -223,9 +232,12 @@ async def running_worker(
     runner: DeliveryRunner | None,
     sweeper: Sweeper | None,
     poll_delay: float = 0.05,
+    queue_name: str = QUEUE_NAME,
 ) -> AsyncIterator[BackgroundWorker]:
     """Run a supervised arq worker in this process for the duration of the block."""
-    worker = BackgroundWorker(connections, runner=runner, sweeper=sweeper, poll_delay=poll_delay)
+    worker = BackgroundWorker(
+        connections, runner=runner, sweeper=sweeper, poll_delay=poll_delay, queue_name=queue_name
+    )
     await worker.start()
     try:
         yield worker

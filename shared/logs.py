@@ -2,7 +2,8 @@
 
 Context goes in ``extra`` (``log.info("search completed", extra={"request_id": rid})``)
 and comes out as fields. As a last line of defence, the configured secret values are
-replaced by ``[redacted]`` wherever they would appear.
+replaced by ``[redacted]`` wherever they would appear in the finished line — message,
+fields and tracebacks alike.
 """
 
 from __future__ import annotations
@@ -45,35 +46,37 @@ def _kv_value(value: Any) -> str:
     return text
 
 
-class KeyValueFormatter(logging.Formatter):
+class _RedactingFormatter(logging.Formatter):
+    """Formats a record as one line, then blanks out every known secret in it."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        # Short values would blank out ordinary words; real secrets are long.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.render(_fields(record))
+        for secret in self._secrets:
+            line = line.replace(secret, "[redacted]")
+        return line
+
+    def render(self, fields: dict[str, Any]) -> str:
+        """The line for these fields."""
+        raise NotImplementedError
+
+
+class KeyValueFormatter(_RedactingFormatter):
     """``ts=… level=info logger=shared.client msg="search submitted" request_id=…``."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        return " ".join(f"{key}={_kv_value(value)}" for key, value in _fields(record).items())
+    def render(self, fields: dict[str, Any]) -> str:
+        return " ".join(f"{key}={_kv_value(value)}" for key, value in fields.items())
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_RedactingFormatter):
     """One JSON object per line."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(_fields(record), default=str)
-
-
-class _Redactor(logging.Filter):
-    """Replaces known secret values in the formatted line's inputs."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 6]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "[redacted]")
-        record.msg, record.args = message, None
-        return True
+    def render(self, fields: dict[str, Any]) -> str:
+        return json.dumps(fields, default=str)
 
 
 def configure_logging(
@@ -81,8 +84,8 @@ def configure_logging(
 ) -> None:
     """Send the root logger to stderr in ``fmt`` ("text" = key=value, or "json")."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
-    handler.addFilter(_Redactor(secrets))
+    formatter = JsonFormatter if fmt == "json" else KeyValueFormatter
+    handler.setFormatter(formatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

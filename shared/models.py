@@ -8,11 +8,24 @@ All datetimes are timezone-aware UTC: the API sends ``created_on`` without a zon
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -37,6 +50,19 @@ def _assume_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
 """A datetime parsed from ISO 8601, with or without a zone, normalised to aware UTC."""
+
+
+def _none_as(default: object) -> BeforeValidator:
+    """An explicit ``null`` (or empty string) from the API counts as the field's default."""
+    return BeforeValidator(lambda value: default if value is None or value == "" else value)
+
+
+Count = Annotated[int, _none_as(0)]
+"""An engagement count; ``null`` reads as 0."""
+Text = Annotated[str, _none_as("")]
+"""Text that may come as ``null``."""
+OptionalUtcDatetime = Annotated[UtcDatetime | None, _none_as(None)]
+"""A timestamp that may be missing, ``null`` or empty."""
 
 
 class SearchStatus(StrEnum):
@@ -90,27 +116,46 @@ class Author(_APIModel):
 class Engagement(_APIModel):
     """Reactions to the post."""
 
-    likes: int = 0
+    likes: Count = 0
     """Number of likes/reactions."""
-    comments: int = 0
+    comments: Count = 0
     """Number of comments."""
-    shares: int = 0
+    shares: Count = 0
     """Number of shares/reposts."""
 
 
 class Lead(_APIModel):
     """One result: a post by a person who matches the description."""
 
-    platform: str = "unknown"
+    platform: Annotated[str, _none_as("unknown")] = "unknown"
     """Source platform (e.g. "linkedin", "twitter")."""
     post_url: str | None = None
     """Direct URL to the original post."""
-    post_content: str = ""
+    post_content: Text = ""
     """Text content of the post. Untrusted third-party text."""
-    post_date: UtcDatetime | None = None
+    post_date: OptionalUtcDatetime = None
     """When the post was created."""
-    author: Author = Field(default_factory=Author)
-    engagement: Engagement = Field(default_factory=Engagement)
+    author: Annotated[Author, _none_as({})] = Field(default_factory=Author)
+    engagement: Annotated[Engagement, _none_as({})] = Field(default_factory=Engagement)
+
+
+def _drop_malformed_leads(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Keep the leads that parse; one malformed lead must not sink a whole search."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return handler(value)
+    leads: list[Lead] = []
+    for item in value:
+        try:
+            leads.append(Lead.model_validate(item))
+        except ValidationError as err:
+            log.warning("dropped a malformed lead (%d problems)", err.error_count())
+    return leads
+
+
+Leads = Annotated[list[Lead], WrapValidator(_drop_malformed_leads)]
+"""Results: malformed items are dropped (and logged) instead of failing the search."""
 
 
 def _error_text(value: Any) -> Any:
@@ -134,10 +179,10 @@ class Search(_APIModel):
 
     request_id: str
     status: SearchStatus
-    created_on: UtcDatetime | None = None
-    completed_on: UtcDatetime | None = None
+    created_on: OptionalUtcDatetime = None
+    completed_on: OptionalUtcDatetime = None
     results_count: int | None = None
-    results: list[Lead] = Field(default_factory=list)
+    results: Leads = Field(default_factory=list)
     error: str | None = None
     """Why the search failed, when it did."""
 
@@ -156,7 +201,7 @@ class LeadCallback(_APIModel):
     status: SearchStatus
     completed: bool = False
     results_count: int | None = None
-    results: list[Lead] = Field(default_factory=list)
+    results: Leads = Field(default_factory=list)
     timestamp: UtcDatetime | None = None
     error: str | None = None
     """Why the search failed, when it did."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ async def open_runtime(
         client=client,
         store=store,
         bus=bus,
-        deliveries=ArqDeliveryQueue(connections.arq),
+        deliveries=ArqDeliveryQueue(connections.arq, queue_name=keys.jobs),
         callback_base_url=callback_base_url,
         reuse_window=settings.leads_reuse_window_seconds,
         sandbox=endpoint.sandbox,
@@ -145,6 +146,7 @@ async def open_front_runtime(
     search costs as many polls as it would on the real API. ``endpoint`` overrides the
     settings (the demo and tests pass a sandbox they started themselves).
     """
+    keys: Keys | None = None
     async with AsyncExitStack() as stack:
         if endpoint is None and settings.uses_sandbox:
             speed = settings.leads_sandbox_speed
@@ -158,6 +160,15 @@ async def open_front_runtime(
             )
             endpoint = ApiEndpoint(base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
             schedule = schedule or PollSchedule().scaled(1 / speed)
+            if settings.redis_url is not None:
+                # This sandbox is private to this process: keep its searches apart from the
+                # other processes on this Redis, whose API (or sandbox) never heard of them.
+                keys = Keys(prefix=f"leads-sandbox-{secrets.token_hex(4)}")
+                log.warning(
+                    "with a local sandbox, this process keeps its state apart (%s:*)", keys.prefix
+                )
         elif endpoint is None:
             endpoint = ApiEndpoint.from_settings(settings)
-        yield await stack.enter_async_context(open_runtime(settings, endpoint, schedule=schedule))
+        yield await stack.enter_async_context(
+            open_runtime(settings, endpoint, keys=keys, schedule=schedule)
+        )

@@ -37,7 +37,7 @@ from shared.errors import (
 from shared.models import Lead, LeadCallback, Search
 from shared.state.events import EventBus
 from shared.state.records import Origin, SearchRecord, SearchState, SlackOrigin
-from shared.state.store import Completion, SearchStore
+from shared.state.store import REUSE_CLAIM_SECONDS, Completion, SearchStore
 from shared.validation import description_fingerprint, validate_description
 
 __all__ = [
@@ -199,7 +199,8 @@ class LeadsService:
         """An existing search to reuse, or our claim to submit one (or neither if fresh)."""
         if fresh:
             return None, None
-        deadline = time.monotonic() + 15.0
+        deadline = time.monotonic() + REUSE_CLAIM_SECONDS
+        pause = 0.05
         while True:
             found = await self.store.claim_reuse(fingerprint)
             if found.claim is not None:
@@ -213,10 +214,12 @@ class LeadsService:
                     return record, None
                 await self.store.forget_reuse(fingerprint, found.request_id)
                 continue
-            # Someone is submitting this very description right now: wait for their ID.
+            # Someone is submitting this very description right now (maybe waiting for the
+            # rate limiter): wait for their ID rather than spend a request and a credit.
             if time.monotonic() > deadline:
                 return None, None
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     async def _submit_new(self, text: str, origin: Origin) -> SearchRecord:
         token = self.store.new_callback_token() if self.callback_base_url else None
@@ -426,7 +429,16 @@ class LeadsService:
         record = await self.store.get_search(request_id)
         if record is not None:
             return record
-        search = await self.client.get_search(request_id)
+        if await self.store.known_unknown(request_id):
+            raise NotFoundError(
+                "No search with that request ID.", status_code=404, code="not_found"
+            )
+        try:
+            search = await self.client.get_search(request_id)
+        except NotFoundError:
+            # Anyone can type a request ID: don't let guesses spend the shared budget.
+            await self.store.remember_unknown(request_id)
+            raise
         now = datetime.now(UTC)
         adopted = SearchRecord(
             request_id=request_id,

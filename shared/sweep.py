@@ -16,9 +16,12 @@ queues are sorted sets read by score.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
+
+from redis.exceptions import LockError
 
 from shared.service import LeadsService
 
@@ -42,7 +45,10 @@ class Sweeper:
         service: the lead-search service.
         batch: most searches (and deliveries) taken per pass.
         concurrency: polls in flight at once (each still waits for the rate limiter).
-        lease: seconds a claimed poll stays hidden from other workers.
+        lease: seconds a claimed poll stays hidden from other workers (a poll may wait
+            for the rate limiter; a process that dies mid-poll delays that search this long).
+        pass_lease: seconds a pass holds the sweep lock (a dead process blocks sweeps at
+            most this long; a pass outliving it may overlap the next, which is safe).
     """
 
     def __init__(
@@ -51,15 +57,32 @@ class Sweeper:
         *,
         batch: int = 50,
         concurrency: int = 8,
-        lease: float = 60.0,
+        lease: float = 30.0,
+        pass_lease: float = 15.0,
     ) -> None:
         self.service = service
         self.batch = batch
         self.lease = lease
+        self.pass_lease = pass_lease
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> SweepReport:
-        """One pass: due polls, then overdue deliveries."""
+        """One pass: due polls, then overdue deliveries — skipped while another pass runs.
+
+        A pass can wait on the rate limiter when the budget is spent; the lock keeps the
+        next ticks from piling up behind it (and from crowding deliveries out of workers).
+        """
+        store = self.service.store
+        lock = store.redis.lock(store.keys.sweep_lock, timeout=self.pass_lease, blocking=False)
+        if not await lock.acquire():
+            return SweepReport(polled=0, deliveries_requeued=0)
+        try:
+            return await self._pass()
+        finally:
+            with contextlib.suppress(LockError):  # the pass outlived its lease
+                await lock.release()
+
+    async def _pass(self) -> SweepReport:
         store = self.service.store
         claimed = await store.claim_due_polls(limit=self.batch, lease=self.lease)
         if claimed:

@@ -27,12 +27,16 @@ Others:
 
 - ``leads:reuse:<fingerprint>`` — string: the search to reuse for a description, or a
   60-second claim while one is submitted (TTL: the reuse window).
+- ``leads:unknown:<rid>`` — string: a request ID the API said it does not know, so asking
+  again costs no request (TTL: 10 minutes).
+- ``leads:lock:sweep`` — string: held by the one sweep pass running (TTL: its lease).
+- ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``).
 - ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
   API key (TTL: the longest window).
 - ``leads:events`` — pub/sub channel: ``"<rid> <status>"`` on every change (not a key).
 
-arq (the job queue) keeps its own keys under ``arq:``; they carry TTLs of their own and the
-queue itself empties as jobs run.
+arq's keys carry TTLs of their own; its queue empties as jobs run, and the sweep keeps a
+TTL on it too.
 """
 
 from __future__ import annotations
@@ -92,6 +96,20 @@ class Keys:
     def recent(self) -> str:
         """Sorted set of searches by submission time."""
         return f"{self.prefix}:recent"
+
+    def unknown(self, request_id: str) -> str:
+        """Marks a request ID the API does not know."""
+        return f"{self.prefix}:unknown:{request_id}"
+
+    @property
+    def sweep_lock(self) -> str:
+        """The lock that keeps sweep passes from overlapping."""
+        return f"{self.prefix}:lock:sweep"
+
+    @property
+    def jobs(self) -> str:
+        """The name of the job queue (arq) for this prefix."""
+        return f"{self.prefix}:jobs"
 
     def rate_limit(self, name: str) -> str:
         """The sliding log of one rate-limit budget (one per API key)."""

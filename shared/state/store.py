@@ -118,6 +118,14 @@ return ''
 """
 
 
+REUSE_CLAIM_SECONDS = 150
+"""How long a claim to submit a description lives (a submission may wait ~90 s for its
+turn in the rate limiter, then take a few seconds)."""
+
+UNKNOWN_ID_SECONDS = 600
+"""How long a request ID the API did not know is remembered as unknown."""
+
+
 class Completion(Enum):
     """What an attempt to complete a search found."""
 
@@ -147,8 +155,10 @@ class StoreTimings:
     """Seconds a finished search and its results are kept."""
     max_pending: int = 30 * 60
     """Seconds after which a search that never finished is marked expired."""
+    delivery_lease: int = 60
+    """Seconds a delivery run's lock lives unless renewed (its heartbeat renews it)."""
     delivery_grace: int = 120
-    """Seconds a delivery may take before the sweep retries it."""
+    """Seconds without a heartbeat after which the sweep retries a delivery."""
     global_ttl: int = 30 * 24 * 3600
     """TTL refreshed on the shared sorted sets at every write."""
     recent_kept: int = 500
@@ -385,6 +395,16 @@ class SearchStore:
         if await self.redis.get(key) == request_id:
             await self.redis.delete(key)
 
+    # -- request IDs the API does not know --------------------------------------------
+
+    async def remember_unknown(self, request_id: str) -> None:
+        """The API said it doesn't know this ID: don't spend a request asking again soon."""
+        await self.redis.set(self.keys.unknown(request_id), "1", ex=UNKNOWN_ID_SECONDS)
+
+    async def known_unknown(self, request_id: str) -> bool:
+        """True when the API recently said it doesn't know this ID."""
+        return bool(await self.redis.exists(self.keys.unknown(request_id)))
+
     # -- deliveries -------------------------------------------------------------------------
 
     async def add_delivery(self, request_id: str, origin: SlackOrigin) -> Delivery | None:
@@ -448,6 +468,14 @@ class SearchStore:
             pipe.hset(self.keys.delivery(delivery_id), "done", "1")
             pipe.zrem(self.keys.open_deliveries, delivery_id)
             await pipe.execute()
+
+    async def keep_delivery_open(self, delivery_id: str) -> None:
+        """Push a running delivery's deadline out (its heartbeat calls this)."""
+        await self._mark_deliveries_due([delivery_id], _now())
+
+    async def drop_open_delivery(self, delivery_id: str) -> None:
+        """Forget a delivery that has nothing left to do (finished, or its data expired)."""
+        await self.redis.zrem(self.keys.open_deliveries, delivery_id)
 
     async def overdue_deliveries(self, *, limit: int) -> list[str]:
         """Deliveries past their deadline (lost jobs, crashed workers); pushes them back."""

@@ -205,11 +205,19 @@ class BotUnderTest:
         )
 
     async def delivered(
-        self, ts: str, since: int, redis_url: str, *, needle: str = "1 credit spent"
+        self,
+        ts: str,
+        since: int,
+        redis_url: str,
+        *,
+        needle: str = "1 credit spent",
+        timeout: float = 30,
     ) -> list[Message]:
         """Wait for the parent's summary and for every delivery to settle; the replies."""
-        await self.parent_says(ts, needle, since=since, timeout=30)
-        await wait_until(lambda: settled(redis_url), timeout=30, message="deliveries to settle")
+        await self.parent_says(ts, needle, since=since, timeout=timeout)
+        await wait_until(
+            lambda: settled(redis_url), timeout=timeout, message="deliveries to settle"
+        )
         return self.replies(ts)
 
     def replies(self, ts: str, channel: str = CHANNEL) -> list[Message]:

@@ -61,7 +61,8 @@ async def test_a_search_pending_when_the_bot_dies_is_delivered_after_restart(
         assert not record.is_terminal
         async with bot_processes(second):
             await second.wait_healthy(http)
-            replies = await bot.delivered(parent.ts, since, redis_url)
+            # If the first died mid-poll, its claim on the poll holds for the 30 s lease.
+            replies = await bot.delivered(parent.ts, since, redis_url, timeout=90)
     assert headings(replies) == ONE_SET_OF_25
     assert "search delivered" in second.log()
 

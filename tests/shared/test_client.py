@@ -373,3 +373,15 @@ def test_repr_and_errors_never_show_secrets() -> None:
     client, _ = make_client(Recorder(accepted()))
     assert "secret-abcdef" not in repr(client)
     assert "key-123456" not in repr(client)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_post_is_not_retried_after_a_gateway_error_that_may_have_passed_it_on(
+    status: int,
+) -> None:
+    recorder = Recorder(httpx.Response(status, text="bad gateway"), accepted())
+    client, sleeps = make_client(recorder, max_retries=3)
+    with pytest.raises(InternalServerError):
+        await client.create_search(DESCRIPTION)
+    assert len(recorder.requests) == 1
+    assert sleeps == []

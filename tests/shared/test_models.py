@@ -83,3 +83,33 @@ def test_error_body_parses() -> None:
         }
     )
     assert body.error.code == "not_found"
+
+
+def test_nulls_from_the_api_read_as_defaults() -> None:
+    lead = Lead.model_validate(
+        {
+            "platform": None,
+            "post_content": None,
+            "post_date": "",
+            "author": None,
+            "engagement": {"likes": None, "comments": 3, "shares": None},
+        }
+    )
+    assert lead.platform == "unknown"
+    assert lead.post_content == ""
+    assert lead.post_date is None
+    assert lead.author.name is None
+    assert (lead.engagement.likes, lead.engagement.comments, lead.engagement.shares) == (0, 3, 0)
+
+
+def test_one_malformed_lead_is_dropped_not_the_whole_search(spec_example: SpecExample) -> None:
+    body = spec_example("callback")
+    good = body["results"][0]
+    body["results"] = [good, {"engagement": {"likes": "many"}}, "not a lead", good]
+    callback = LeadCallback.model_validate(body)
+    assert len(callback.results) == 2
+    search = Search.model_validate(
+        {"request_id": "r", "status": "completed", "created_on": "", "results": None}
+    )
+    assert search.results == []
+    assert search.created_on is None

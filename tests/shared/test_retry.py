@@ -23,7 +23,11 @@ from shared import _retry
         ("POST", 401, False),
         ("POST", 429, True),
         ("POST", 500, True),
-        ("POST", 502, True),
+        ("POST", 503, True),
+        ("POST", 502, False),  # a gateway may have passed the POST on: no second search
+        ("POST", 504, False),
+        ("GET", 502, True),
+        ("GET", 504, True),
     ],
 )
 def test_should_retry_status(method: _retry.Method, status: int, retry: bool) -> None:

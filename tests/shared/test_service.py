@@ -387,3 +387,46 @@ async def _delivered(runtime: Runtime, delivery_id: str) -> bool:
 
 async def _swept(redis: Any) -> bool:
     return bool(await redis.exists("leads:jobs")) and await redis.ttl("leads:jobs") > 0
+
+
+async def test_sweep_passes_never_overlap(runtime: Runtime) -> None:
+    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    await runtime.store.schedule_poll(result.search.request_id, time.time() - 1)  # due now
+    store = runtime.store
+    held = store.redis.lock(store.keys.sweep_lock, timeout=30, blocking=False)
+    assert await held.acquire()  # another worker's pass is running
+    assert (await Sweeper(runtime.service).run_once()).polled == 0
+    await held.release()
+    assert (await Sweeper(runtime.service).run_once()).polled == 1
+
+
+async def test_an_unknown_request_id_costs_one_request_then_none(runtime: Runtime) -> None:
+    from shared.errors import NotFoundError
+
+    before = await runtime.limiter.usage()
+    for _ in range(3):
+        with pytest.raises(NotFoundError):
+            await runtime.service.lookup("e" * 64, CliOrigin())
+    after = await runtime.limiter.usage()
+    assert after["60s"] - before["60s"] == 1  # guesses don't drain the shared budget
+
+
+async def test_processes_with_their_own_sandbox_keep_their_state_apart(redis_url: str) -> None:
+    from sandbox.embedded import sandbox_base_url
+    from shared.runtime import open_front_runtime
+
+    settings = Settings(_env_file=None, redis_url=redis_url, leads_sandbox_speed=200)
+    async with (
+        open_front_runtime(settings, start_sandbox=sandbox_base_url) as first,
+        open_front_runtime(settings, start_sandbox=sandbox_base_url) as second,
+    ):
+        assert first.endpoint.sandbox
+        assert first.store.keys.prefix.startswith("leads-sandbox-")
+        assert first.store.keys.prefix != second.store.keys.prefix
+        mine = await first.service.submit(DESCRIPTION, CliOrigin())
+        # The other process neither sees nor reuses (nor polls) a search its API never had.
+        assert await second.service.get(mine.search.request_id) is None
+        theirs = await second.service.submit(DESCRIPTION, CliOrigin())
+        assert not theirs.reused
+        record = await first.service.wait(mine.search.request_id, timeout=30)
+        assert record.status is SearchState.COMPLETED

@@ -185,9 +185,10 @@ async def test_duplicate_callbacks(client: httpx.AsyncClient, receiver: Callback
 
 
 async def test_reorder_callbacks(start: StartSandbox) -> None:
-    # Searches take 0.1 s and a held callback waits up to 0.1 s for another to overtake it.
+    # Searches take 0.5 s and a held callback waits up to 0.5 s for another to overtake
+    # it: ample for the second search, submitted right after, even on a loaded machine.
     async with (
-        start(speed=100, phase_seconds=(2.0,) * 5) as sandbox,
+        start(speed=20, phase_seconds=(2.0,) * 5) as sandbox,
         httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
         callback_receiver() as receiver,
     ):

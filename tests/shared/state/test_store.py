@@ -219,10 +219,21 @@ async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.R
     await lock.release()
 
 
-async def test_pending_search_memory_stays_under_two_kilobytes(
+async def test_a_pending_search_record_stays_compact(
     store: SearchStore, redis: aioredis.Redis
 ) -> None:
-    await store.create_search(record(), first_poll_at=time.time(), callback_token="t" * 43)
-    usage = await redis.memory_usage(store.keys.search(RID))
-    assert usage is not None
-    assert usage <= 2048
+    token = "t" * 43
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=token)
+    # Short values only, so Redis keeps the hash in its compact encoding...
+    encoding = await redis.object("encoding", store.keys.search(RID))
+    assert encoding in ("listpack", "ziplist")
+    # ...and the search's own keys stay small. (The whole cost per pending search, shared
+    # sorted-set entries and a Slack delivery included, is measured by `make bench`.)
+    own = [
+        store.keys.search(RID),
+        store.keys.description(RID),
+        store.keys.token(token_digest(token)),
+    ]
+    sizes = [await redis.memory_usage(key) for key in own]
+    assert all(size is not None for size in sizes)
+    assert sum(size or 0 for size in sizes) <= 1024
