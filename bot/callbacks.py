@@ -6,15 +6,17 @@ all of that complete the search exactly once. Here the request is only checked a
 persisted — the Slack delivery runs in the background — so the answer is quick:
 
 ====================================  ======
-the search is recorded (or already)   200
+unknown token                         404 (before the body is read)
 body over 1 MiB                       413
 body not a valid callback             400
-unknown token                         404
 ``request_id`` not the token's        409
+the search is recorded (or already)   200
 Redis unreachable / unexpected error  503 (the API retries later)
 ====================================  ======
 
-No answer carries a traceback or says more than the outcome.
+The token is checked first, so a sender without one costs a Redis lookup, not a body read
+(aiohttp discards what it sent without buffering it). No answer carries a traceback or
+says more than the outcome.
 """
 
 from __future__ import annotations
@@ -76,22 +78,39 @@ def _answer(status: int, outcome: str) -> web.Response:
     return web.json_response({"ok": 200 <= status < 300, "outcome": outcome}, status=status)
 
 
+def _unknown_token() -> web.Response:
+    log.warning("callback with an unknown token refused")
+    return _answer(404, "unknown_token")
+
+
+def _unavailable(err: Exception) -> web.Response:
+    """503 for a failure of ours, logged with its traceback; the API retries later."""
+    why = "Redis failed" if isinstance(err, RedisError | OSError) else "unexpected error"
+    log.error("callback not recorded: %s (the API will retry)", why, exc_info=err)
+    return _answer(503, "unavailable")
+
+
 async def handle_nyne_callback(request: web.Request) -> web.Response:
     """Check and persist one callback; see the module doc for the answers."""
+    runtime = request.app[BOT].runtime
+    token = request.match_info["token"]
+    try:
+        # The token first: only a sender that holds one gets its body read. The service
+        # looks it up again (one more Redis GET), as it takes the token, not the ID.
+        request_id = await runtime.store.resolve_token(token)
+    except Exception as err:  # the request's boundary: any failure is a 503, logged
+        return _unavailable(err)
+    if request_id is None:
+        return _unknown_token()
     try:
         body = await _read_at_most(request, MAX_CALLBACK_BYTES)
     except _TooLarge:
         log.warning("callback body over %d bytes refused", MAX_CALLBACK_BYTES)
         return _answer(413, "too_large")
-    service = request.app[BOT].runtime.service
     try:
-        outcome = await service.handle_callback(request.match_info["token"], body)
-    except (RedisError, OSError):
-        log.exception("callback not recorded: Redis failed (the API will retry)")
-        return _answer(503, "unavailable")
-    except Exception:
-        log.exception("callback not recorded: unexpected error (the API will retry)")
-        return _answer(503, "unavailable")
-    if outcome is CallbackOutcome.UNKNOWN_TOKEN:
-        log.warning("callback with an unknown token refused")
+        outcome = await runtime.service.handle_callback(token, body)
+    except Exception as err:  # the request's boundary: any failure is a 503, logged
+        return _unavailable(err)
+    if outcome is CallbackOutcome.UNKNOWN_TOKEN:  # it expired between the two lookups
+        return _unknown_token()
     return _answer(_STATUS[outcome], outcome.name.lower())

@@ -28,6 +28,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+CANCEL_GRACE = 5.0
+"""Seconds work cancelled at shutdown gets to wind down (more than any notice it sends)."""
+
 
 @dataclass(frozen=True)
 class BotContext:
@@ -52,16 +55,25 @@ class BotContext:
             if task is not None:
                 self.in_flight.discard(task)
 
-    async def drain(self, timeout: float) -> None:
-        """On shutdown: let work already acked finish (up to ``timeout`` seconds)."""
+    async def drain(self, timeout: float, *, grace: float = CANCEL_GRACE) -> None:
+        """On shutdown: let work already acked finish (up to ``timeout`` seconds).
+
+        Work still running then is cancelled and gets ``grace`` more seconds to wind down
+        while the resources it uses are still open: a search cancelled before it was
+        submitted uses them to tell its user it did not start.
+        """
         if not self.in_flight:
             return
         log.info("finishing %d request(s) already acknowledged", len(self.in_flight))
         _, late = await asyncio.wait(set(self.in_flight), timeout=timeout)
+        if not late:
+            return
+        log.warning("%d request(s) did not finish before shutdown: cancelling", len(late))
         for task in late:
             task.cancel()
-        if late:
-            log.warning("%d request(s) did not finish before shutdown", len(late))
+        _, stuck = await asyncio.wait(late, timeout=grace)
+        if stuck:
+            log.warning("%d request(s) still running after being cancelled", len(stuck))
 
 
 SETTINGS = web.AppKey("leads_settings", Settings)

@@ -3,11 +3,14 @@
 The order matters: check the database (nothing is posted if it is down), post the visible
 parent message (if the bot cannot post here, the person is told how to invite it and the
 API is never called), then submit with the parent's ``ts`` in the record, so the delivery
-knows where to answer. If the submission fails, the parent says why and who can fix it.
+knows where to answer. If the submission fails, the parent says why and who can fix it;
+if a shutdown cuts it short (the rate limiter can hold it for up to 90 s, shutdown waits
+10), the parent says the search did not start, rather than keep promising it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 
 # Waits shorter than this pass without a word on the parent message.
 _MENTION_WAIT_AFTER = 1.0
+# How long a shutdown lets us tell the person their search did not start (less than
+# bot.context.CANCEL_GRACE).
+_INTERRUPTED_NOTICE_SECONDS = 3.0
 
 
 async def start_search(
@@ -64,10 +70,35 @@ async def start_search(
         await respond_ephemeral(respond, notices.not_in_channel())
         return
     origin = origin.model_copy(update={"parent_ts": parent_ts})
-    reason = await _submit(bot, client, origin, header, description)
+    try:
+        reason = await _submit(bot, client, origin, header, description)
+    except asyncio.CancelledError:
+        # The shutdown stopped waiting for us (bot.context.BotContext.drain), most likely
+        # in the rate limiter: no delivery was recorded, so nothing would ever answer this
+        # parent. Say so, then stop. (Were it cut short after recording one, that delivery
+        # would still replace this message with the results.)
+        log.warning("search not started: Leads stopped while submitting it", extra=where)
+        await _say_interrupted(client, origin.channel_id, parent_ts, header)
+        raise
     if reason is not None:
         await update_message(
             client, origin.channel_id, parent_ts, parent_not_started(header, reason)
+        )
+
+
+async def _say_interrupted(
+    client: AsyncWebClient, channel_id: str, parent_ts: str, header: ParentHeader
+) -> None:
+    """Best effort, briefly: the parent says the search did not start and to run it again."""
+    message = parent_not_started(header, notices.interrupted_by_restart())
+    try:
+        async with asyncio.timeout(_INTERRUPTED_NOTICE_SECONDS):
+            await update_message(client, channel_id, parent_ts, message)
+    except Exception:  # shutting down: whatever failed, the shutdown goes on
+        log.warning(
+            "could not tell the user the search did not start",
+            exc_info=True,
+            extra={"channel_id": channel_id},
         )
 
 

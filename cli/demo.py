@@ -255,7 +255,7 @@ async def run_demo(out: Console) -> int:
             await _slack_part(sandbox, out)
             await _mcp_part(sandbox, out)
     except DemoFailed as err:
-        out.print(f"[bold red]demo failed:[/] {err}")
+        out.print(Text("demo failed: ", style="bold red") + Text(str(err)))
         return 1
     out.rule(f"[bold green]done in {time.monotonic() - started:.1f} s")
     return 0

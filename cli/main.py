@@ -17,9 +17,10 @@ from typing import Annotated, Any, NoReturn
 import redis.exceptions
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from cli.output import OutputFormat, render, search_summary
+from cli.output import OutputFormat, clean, render, search_summary
 from cli.session import open_session
 from shared.errors import (
     APIError,
@@ -62,8 +63,20 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def _say(message: str) -> None:
+    """A line on stderr. ``message`` may hold API text: it is cleaned, never read as markup."""
+    _stderr().print(Text(clean(message)), soft_wrap=True)
+
+
 def _fail(code: ExitCode, message: str) -> NoReturn:
-    _stderr().print(f"[bold red]leads:[/] {message}", markup=True, soft_wrap=True)
+    """Say what went wrong on stderr and exit with ``code``.
+
+    ``message`` may quote the API (a search's error, an error answer's message), so it is
+    cleaned and printed as plain text: "[/bold]" in it is shown, not parsed as markup.
+    """
+    line = Text("leads: ", style="bold red")
+    line.append(clean(message))
+    _stderr().print(line, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -73,11 +86,10 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         settings = load_settings()
     except SettingsError as err:
         _fail(ExitCode.USAGE, str(err))
-    secrets = [s.get_secret_value() for s in (settings.nyne_api_key, settings.nyne_api_secret) if s]
     configure_logging(
         fmt=settings.leads_log_format,
         level="INFO" if verbose else "WARNING",
-        secrets=secrets,
+        secrets=settings.secret_values(),
     )
     if not verbose:
         # The in-process store and the sandbox are the CLI's normal mode, not news worth a
@@ -127,7 +139,9 @@ class Progress:
 
     def update(self, record: SearchRecord) -> None:
         if self._status is not None:
-            self._status.update(f"{record.status.value.capitalize()}… ({record.request_id[:12]})")
+            self._status.update(
+                Text(clean(f"{record.status.value.capitalize()}… ({record.request_id[:12]})"))
+            )
 
 
 def _pick_format(fmt: OutputFormat | None) -> OutputFormat:
@@ -152,7 +166,7 @@ async def _print_outcome(
         if text is not None:
             print(text)
         if not leads:
-            _stderr().print("No leads found — no credit was spent.")
+            _say("No leads found — no credit was spent.")
         return ExitCode.OK
     if record.is_terminal:
         _fail(
@@ -209,11 +223,11 @@ def search(
             result = await service.submit(description, CliOrigin(), fresh=fresh)
             record = result.search
             if result.reused:
-                _stderr().print(f"Reusing a recent identical search ({record.request_id}).")
+                _say(f"Reusing a recent identical search ({record.request_id}).")
             if not wait:
                 print(_pending_text(_pick_format(fmt), record))
                 if session.sandbox:
-                    _stderr().print(
+                    _say(
                         "Note: this search lives in the embedded sandbox, which stops when "
                         "this command exits. Run `leads sandbox` and point NYNE_BASE_URL at it "
                         "to follow searches across commands."

@@ -1,8 +1,10 @@
 """Rendering search results for people (a table) and for programs (JSON, JSON lines, CSV).
 
-Post text, names and headlines come from strangers on social media: they are stripped of
-terminal control characters before reaching a terminal, and CSV cells that a spreadsheet
-would run as a formula are defused.
+Everything a search brings back (post text, names, headlines, links, platform, error text)
+comes from strangers on social media or from the API: it goes through :func:`clean` before
+it can reach a terminal, so no escape sequence, hyperlink or bidi override gets through.
+JSON keeps the exact data but writes the characters a terminal would act on as ``\\uXXXX``
+escapes, and CSV cells that a spreadsheet would run as a formula are defused.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from rich.text import Text
 from shared.models import Lead
 from shared.state.records import SearchRecord
 
-__all__ = ["OutputFormat", "render", "search_summary"]
+__all__ = ["OutputFormat", "clean", "render", "search_summary"]
 
-# C0 and C1 control characters except tab and newline: an ANSI escape in a post must not
-# be able to repaint the user's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 control characters except tab and newline (an ANSI escape or OSC-8 hyperlink
+# in a post must not be able to repaint the user's terminal), and the bidi controls that
+# make text display in another order than it reads (U+061C, U+200E/F, U+202A–E, U+2066–9).
+_UNSAFE_CHARS = r"\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f{_UNSAFE_CHARS}]")
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal would act on (it escapes
+# C0 itself).
+_JSON_UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = (
@@ -59,8 +66,14 @@ def clean(text: str | None) -> str:
 
 
 def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = clean(None if value is None else str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _json(value: object, *, indent: int | None = None) -> str:
+    """``value`` as JSON whose text is safe on a terminal and parses back to the same data."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda char: f"\\u{ord(char.group()):04x}", text)
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
@@ -102,12 +115,9 @@ def render(
         body = search_summary(record) | {
             "leads": [lead.model_dump(mode="json", exclude_none=True) for lead in leads]
         }
-        return json.dumps(body, ensure_ascii=False, indent=2)
+        return _json(body, indent=2)
     if fmt is OutputFormat.JSONL:
-        return "\n".join(
-            json.dumps(lead.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
-            for lead in leads
-        )
+        return "\n".join(_json(lead.model_dump(mode="json", exclude_none=True)) for lead in leads)
     if fmt is OutputFormat.CSV:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -134,7 +144,7 @@ def _table(record: SearchRecord, leads: Sequence[Lead]) -> Table:
         who = Text(clean(lead.author.name) or clean(lead.author.username) or "?", style="bold")
         if lead.author.headline:
             who.append("\n" + clean(lead.author.headline), style="dim")
-        who.append(f"\n{lead.platform}")
+        who.append("\n" + clean(lead.platform))
         if lead.post_date:
             who.append(f" · {lead.post_date:%Y-%m-%d}")
         post = Text(clean(_trim(lead.post_content, 280)))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from mcp.server.mcpserver.exceptions import ToolError
 from redis.exceptions import RedisError
 
+from mcp_server._present import ERROR_CHARS, clean_text
 from shared.errors import (
     APIError,
     AuthenticationError,
@@ -70,7 +71,9 @@ def tool_errors(request_id: str | None = None) -> Iterator[None]:
             "those settings."
         ) from err
     except BadRequestError as err:
-        raise ToolError(f"The Person Leads API rejected the request: {err.message}") from err
+        # The API's own words, which are untrusted text like any other it sends.
+        reason, _ = clean_text(err.message, ERROR_CHARS)
+        raise ToolError(f"The Person Leads API rejected the request: {reason}") from err
     except APIError as err:
         log.warning("API unavailable: %s", type(err).__name__, exc_info=True)
         raise ToolError(

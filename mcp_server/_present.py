@@ -2,9 +2,11 @@
 
 Pure functions, no I/O. One call can't flood a context window: a page holds at most
 ``max_results`` leads, each post trimmed to :data:`POST_TEXT_CHARS`, and the page stops
-early once its JSON would pass :data:`RESULT_BYTES`; ``truncated`` and ``next_action`` then
-say how to get the rest. Third-party text is put on one line (so a post cannot fake the
-layout around it) with control characters removed.
+early once its JSON would pass :data:`RESULT_BYTES` (a first lead too big for the budget
+is clipped, never let through whole); ``truncated`` and ``next_action`` then say how to get
+the rest. Third-party text, the API's error text included, is put on one line (so it cannot
+fake the layout around it) with control characters removed; links pass :func:`safe_url` or
+are left out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from mcp_server.models import (
     LeadAuthor,
@@ -30,8 +33,10 @@ __all__ = [
     "MAX_RESULTS",
     "POST_TEXT_CHARS",
     "RESULT_BYTES",
+    "URL_CHARS",
     "clean_text",
     "outcome_text",
+    "safe_url",
     "search_list",
     "search_list_text",
     "search_outcome",
@@ -42,13 +47,20 @@ MAX_RESULTS = 25
 POST_TEXT_CHARS = 500
 HEADLINE_CHARS = 160
 DESCRIPTION_CHARS = 300
+ERROR_CHARS = 300
+URL_CHARS = 500
+"""Longer links are left out: real post and profile links are far shorter."""
 RESULT_BYTES = 16_000
 """Budget for one page's JSON (the text summary is smaller than the JSON)."""
 
 # C0/C1 controls, zero-width and bidi-override characters: none belongs in a lead, and
 # some can hide or reorder text.
-_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_INVISIBLE_CHARS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _SPACES = re.compile(r"\s+")
+# Anything that could break a link out of its line or hide part of it.
+_URL_UNSAFE = re.compile(rf"[{_INVISIBLE_CHARS}\s]")
+_URL_SCHEMES = frozenset({"http", "https"})
 
 
 def clean_text(text: str | None, limit: int) -> tuple[str, bool]:
@@ -68,6 +80,26 @@ def clean_text(text: str | None, limit: int) -> tuple[str, bool]:
     return cut.rstrip() + "…", True
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is fit to show a model, else ``None``.
+
+    Fit means an absolute http(s) link of at most :data:`URL_CHARS` characters with no
+    whitespace, control, zero-width or bidi character: such a link stays on its line and
+    shows what it points to. Anything else (``javascript:``, a link carrying "\\n\\nSYSTEM:
+    …", a 50 KB blob) is dropped rather than repaired, as no real post or profile link
+    looks like that.
+    """
+    if not url or len(url) > URL_CHARS or _URL_UNSAFE.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    if parts.scheme.lower() not in _URL_SCHEMES or not parts.netloc:
+        return None
+    return url
+
+
 def _optional(text: str | None, limit: int) -> str | None:
     cleaned, _ = clean_text(text, limit)
     return cleaned or None
@@ -79,13 +111,13 @@ def lead_item(lead: Lead, position: int) -> LeadItem:
     return LeadItem(
         position=position,
         platform=_optional(lead.platform, 40) or "unknown",
-        post_url=lead.post_url,
+        post_url=safe_url(lead.post_url),
         post_date=lead.post_date,
         author=LeadAuthor(
             name=_optional(lead.author.name, 120),
             username=_optional(lead.author.username, 80),
             headline=_optional(lead.author.headline, HEADLINE_CHARS),
-            profile_url=lead.author.profile_url,
+            profile_url=safe_url(lead.author.profile_url),
         ),
         post_text=post_text,
         post_text_trimmed=trimmed,
@@ -95,6 +127,48 @@ def lead_item(lead: Lead, position: int) -> LeadItem:
             shares=lead.engagement.shares,
         ),
     )
+
+
+def _size(item: LeadItem) -> int:
+    """Bytes ``item`` adds to a page's JSON (with its separating comma)."""
+    return len(item.model_dump_json().encode()) + 1
+
+
+def _clip_bytes(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` UTF-8 bytes, ending with "…" when cut."""
+    data = text.encode()
+    if len(data) <= size:
+        return text
+    ellipsis = "…".encode()
+    if size <= len(ellipsis):
+        return ""
+    return data[: size - len(ellipsis)].decode(errors="ignore").rstrip() + "…"
+
+
+def _fit(item: LeadItem, room: int) -> LeadItem:
+    """``item`` clipped to ``room`` bytes of JSON, for a first lead that would not fit.
+
+    The post text gives way first (post_url has all of it), then the headline, then the
+    links. What is left (position, platform, name, username, engagement) is a few hundred
+    bytes at most, which any sensible budget holds.
+    """
+    over = _size(item) - room
+    text = item.post_text
+    while over > 0 and text:
+        shorter = _clip_bytes(text, len(text.encode()) - over)
+        if shorter == text:
+            break
+        text = shorter
+        item = item.model_copy(update={"post_text": text, "post_text_trimmed": True})
+        over = _size(item) - room
+    for drop in ({"headline": None}, {"profile_url": None}):
+        if over <= 0:
+            break
+        item = item.model_copy(update={"author": item.author.model_copy(update=drop)})
+        over = _size(item) - room
+    if over > 0:
+        item = item.model_copy(update={"post_url": None})
+    return item
 
 
 def _elapsed(record: SearchRecord, now: datetime) -> float:
@@ -164,19 +238,20 @@ def search_outcome(
         returned=0,
         leads=[],
         truncated=False,
-        error=record.error,
+        error=_optional(record.error, ERROR_CHARS),
     )
-    # The page fills lead by lead until the count or the byte budget runs out (always
-    # at least one lead, so paging makes progress).
-    used = len(outcome.model_dump_json()) + 200  # + room for next_action
+    # The page fills lead by lead until the count or the byte budget runs out. It always
+    # holds at least one lead, so paging makes progress: clipped if it would not fit.
+    used = len(outcome.model_dump_json().encode()) + 200  # + room for next_action
     page: list[LeadItem] = []
     for position in range(offset, min(total, offset + max_results)):
         item = lead_item(leads[position], position + 1)
-        size = len(item.model_dump_json().encode()) + 1
-        if page and used + size > byte_budget:
-            break
+        if used + _size(item) > byte_budget:
+            if page:
+                break
+            item = _fit(item, byte_budget - used)
         page.append(item)
-        used += size
+        used += _size(item)
     shown_to = offset + len(page)
     truncated = completed and shown_to < total
     outcome.leads = page

@@ -21,6 +21,7 @@ __all__ = [
     "credentials_refused",
     "database_down",
     "database_down_reason",
+    "interrupted_by_restart",
     "invalid_description",
     "not_in_channel",
     "unexpected_error",
@@ -133,3 +134,11 @@ def database_down_reason() -> str:
 def unexpected_reason() -> str:
     """Something we did not plan for went wrong during submission."""
     return "Something went wrong on our side. Try again in a minute."
+
+
+def interrupted_by_restart() -> str:
+    """Leads stopped (a deploy, a restart) while the search waited to be submitted."""
+    return (
+        "Leads restarted before it could send this search to the API, so it will not run. "
+        "Run your `/leads` command again."
+    )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -108,6 +109,28 @@ async def _refusals(bot: BotUnderTest, redis_url: str) -> None:
     record = await bot.runtime.service.get(request_id)
     assert record is not None
     assert not record.is_terminal  # none of the above was taken for news of the search
+
+
+async def test_a_sender_without_a_valid_token_is_refused_before_its_body_is_read(
+    callback_bot: BotUnderTest,
+) -> None:
+    # Before: the body was read first (up to the 1 MiB cap, then drained), so a stranger
+    # announcing 50 MB and sending it slowly held the handler and got no answer at all.
+    url = urlsplit(callback_bot.url)
+    assert url.hostname is not None
+    assert url.port is not None
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    try:
+        writer.write(
+            b"POST /callbacks/nyne/forged-token HTTP/1.1\r\n"
+            b"Host: leads\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50000000\r\n\r\n{"  # one byte of the 50 MB it announces
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), timeout=10)
+    finally:
+        writer.close()
+    assert status.startswith(b"HTTP/1.1 404 ")
 
 
 async def test_duplicate_callbacks_and_a_racing_sweep_deliver_once(

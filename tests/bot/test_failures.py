@@ -8,11 +8,14 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
+from bot import app as bot_app
 from sandbox.embedded import RunningSandbox
 from tests.bot.support import (
+    CHANNEL,
     DESCRIPTION,
     KEYS,
     ONE_SET_OF_25,
+    USER,
     BotUnderTest,
     bot_settings,
     headings,
@@ -166,3 +169,34 @@ async def test_a_search_over_the_rate_limit_says_when_to_retry(
         assert await client.zcard(KEYS.recent) == 0  # nothing recorded either
     finally:
         await client.aclose()
+
+
+async def test_a_search_waiting_for_the_rate_limit_at_shutdown_says_it_did_not_start(
+    sandbox: RunningSandbox,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Before: the shutdown cancelled the waiting submission and the parent kept saying
+    # "your search will run at about 12:01. Nothing to do — it starts by itself" forever.
+    monkeypatch.setattr(bot_app, "DRAIN_TIMEOUT", 0.2)  # a deploy's 10 s, shortened
+    settings = bot_settings(sandbox, redis_url, port=new_port())
+    async with running_bot(sandbox, settings) as bot:
+        runtime = bot.runtime
+        now = float((await runtime.connections.redis.time())[0])
+        # The minute window is full for about 30 more seconds: the submission waits.
+        await _fill_budget(redis_url, runtime.limiter.key, 600, now - 30.0)
+        since, parent = await bot.search(DESCRIPTION)
+        await bot.parent_says(parent.ts, "starts by itself", since=since)
+    text = message_text(bot.parent(parent.ts))  # what the channel shows after the restart
+    assert "This search did not start." in text
+    assert "Leads restarted" in text
+    assert "Run your `/leads` command again." in text
+    assert "starts by itself" not in text
+    assert await searches_made(sandbox) == 0
+    (logged,) = [r for r in caplog.records if "Leads stopped while submitting" in r.message]
+    assert logged.levelname == "WARNING"
+    assert (getattr(logged, "channel_id", None), getattr(logged, "user_id", None)) == (
+        CHANNEL,
+        USER,
+    )

@@ -166,6 +166,34 @@ def test_missing_slack_settings_fail_fast_naming_them(tmp_path: Path) -> None:
     assert b"REDIS_URL" in worker.stderr
 
 
+@pytest.mark.parametrize(
+    "shared_state",
+    [
+        {},  # in-process store and embedded sandbox
+        {"REDIS_URL": "redis://127.0.0.1:1/0"},  # Redis, but the embedded sandbox
+        {"NYNE_API_KEY": "k-123456", "NYNE_API_SECRET": "s-123456"},  # the API, no Redis
+    ],
+)
+def test_leaving_the_sweep_to_workers_that_could_never_run_fails_fast(
+    tmp_path: Path, shared_state: dict[str, str]
+) -> None:
+    # Before: the bot started, took every /leads and /healthz said ok, but no worker can
+    # run without Redis and the API, so no search was ever delivered.
+    env = clean_env() | shared_state
+    env |= {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        "LEADS_RUN_SWEEP": "false",
+        "PORT": str(new_port()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    for name in (b"LEADS_RUN_SWEEP", b"REDIS_URL", b"NYNE_API_KEY"):
+        assert name in result.stderr
+
+
 async def _wait_idle(redis_url: str) -> None:
     """No process is in the middle of a delivery (a crash then loses no lock for 2 min)."""
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)

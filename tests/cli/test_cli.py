@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from cli.exit_codes import ExitCode
+from sandbox.api import service as sandbox_service
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from tests.support.servers import free_port
 
@@ -216,6 +217,21 @@ async def test_failed_search_exits_6(sandbox: RunningSandbox) -> None:
     done = await leads("search", DESCRIPTION, env=env_for(sandbox))
     assert done.returncode == ExitCode.SEARCH_FAILED
     assert "failed" in done.stderr
+
+
+async def test_a_failed_search_whose_error_looks_like_markup_exits_6_and_prints_it(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: Rich parsed the API's error as markup, so "[/bold]" raised MarkupError: the
+    # user got a traceback and exit code 1 instead of the reason and exit code 6.
+    hostile = "Closing tag [/bold] and [link=https://evil.example]a link[/link]."
+    monkeypatch.setitem(sandbox_service.SEARCH_FAILED, "message", hostile + "\x1b[2J")
+    sandbox.faults.update({"fail_searches": 1})
+    done = await leads("search", DESCRIPTION, env=env_for(sandbox))
+    assert done.returncode == ExitCode.SEARCH_FAILED, done.stderr
+    assert f"leads: the search failed: {hostile}[2J" in done.stderr
+    assert "\x1b" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 async def test_wait_running_out_exits_7(sandbox: RunningSandbox) -> None:

@@ -1,0 +1,99 @@
+"""Unit tests of the CLI's rendering: nothing a lead carries can drive the user's terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from cli.output import OutputFormat, clean, render
+from shared.models import Author, Engagement, Lead
+from shared.state.records import CliOrigin, SearchRecord, SearchState
+
+CLEAR = "\x1b[2J"
+HYPERLINK = "\x1b]8;;https://evil.example\x1b\\click me\x1b]8;;\x1b\\"
+C1_CLEAR = "\x9b2J"
+BIDI = "\u202e\u2066"
+HOSTILE = CLEAR + HYPERLINK + C1_CLEAR + BIDI
+# What Rich itself writes for the table's styles; anything else starting with ESC came
+# from the data.
+_RICH_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+_TERMINAL_ACTS_ON = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def hostile_lead() -> Lead:
+    """A lead with an escape sequence, an OSC-8 hyperlink and bidi overrides in every field."""
+    return Lead(
+        platform="linkedin" + HOSTILE,
+        post_url="https://x.example/p" + HOSTILE,
+        post_content="Great post" + HOSTILE,
+        post_date=datetime(2026, 1, 14, tzinfo=UTC),
+        author=Author(
+            name="Jane" + HOSTILE,
+            username="jane" + HOSTILE,
+            headline="CTO" + HOSTILE,
+            profile_url="https://x.example/in/jane" + HOSTILE,
+        ),
+        engagement=Engagement(likes=1, comments=2, shares=3),
+    )
+
+
+def completed(description: str = "CTOs talking about cloud costs") -> SearchRecord:
+    """A completed search with one lead."""
+    return SearchRecord(
+        request_id="a" * 64,
+        description=description,
+        origin=CliOrigin(),
+        status=SearchState.COMPLETED,
+        created_at=datetime(2026, 1, 14, tzinfo=UTC),
+        completed_at=datetime(2026, 1, 14, 0, 2, tzinfo=UTC),
+        results_count=1,
+    )
+
+
+def test_clean_drops_escapes_c1_controls_and_bidi_overrides() -> None:
+    assert clean(None) == ""
+    assert clean("keeps\ttabs\nand newlines") == "keeps\ttabs\nand newlines"
+    assert clean(HOSTILE) == "[2J]8;;https://evil.example\\click me]8;;\\2J"
+    for char in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+        assert clean(f"a{char}b") == "ab", hex(ord(char))
+
+
+def test_the_table_on_a_terminal_carries_no_escape_from_a_lead() -> None:
+    # Before: the platform went into the table raw, so "\x1b[2J" cleared the user's screen
+    # and an OSC-8 sequence put a hidden link in it.
+    console = Console(file=io.StringIO(), force_terminal=True, width=200, color_system="standard")
+    assert render(OutputFormat.TABLE, completed(HOSTILE), [hostile_lead()], console) is None
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "Jane" in shown  # the table is there
+    assert "linkedin" in shown
+    data_only = _RICH_STYLE.sub("", shown)
+    assert "\x1b" not in data_only
+    assert "\x9b" not in shown
+    assert "\u202e" not in shown
+    assert "\u2066" not in shown
+
+
+def test_json_keeps_the_exact_data_but_escapes_what_a_terminal_would_act_on() -> None:
+    # Before: C1 controls and bidi overrides went out raw (json.dumps escapes only C0).
+    console = Console(file=io.StringIO())
+    for fmt in (OutputFormat.JSON, OutputFormat.JSONL):
+        text = render(fmt, completed(), [hostile_lead()], console)
+        assert text is not None
+        assert not _TERMINAL_ACTS_ON.search(text.replace("\n", ""))
+        body = json.loads(text)
+        lead = body["leads"][0] if fmt is OutputFormat.JSON else body
+        assert lead["author"]["name"] == "Jane" + HOSTILE  # programs still get the real data
+
+
+def test_csv_cells_carry_no_escape() -> None:
+    # Before: CSV printed on a terminal passed "\x1b[2J" straight through.
+    text = render(OutputFormat.CSV, completed(), [hostile_lead()], Console(file=io.StringIO()))
+    assert text is not None
+    assert not _TERMINAL_ACTS_ON.search(text.replace("\n", ""))
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["name"] == "Jane[2J]8;;https://evil.example\\click me]8;;\\2J"
