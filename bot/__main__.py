@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiohttp import web
@@ -19,7 +20,11 @@ def main() -> None:
     settings = start(load_bot_settings, "python -m bot")
     mode = "Socket Mode" if settings.slack_app_token else "HTTP (POST /slack/events)"
     log.info("starting the Leads bot on port %d; Slack requests via %s", settings.port, mode)
-    web.run_app(create_app(settings), port=settings.port, print=None, access_log=None)
+    app = create_app(settings)
+    # Everything imported so far lives as long as the process: keep the collector from
+    # walking it again and again (full collections otherwise pause requests for ~50 ms).
+    gc.freeze()
+    web.run_app(app, port=settings.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -95,9 +95,8 @@ async def handle_nyne_callback(request: web.Request) -> web.Response:
     runtime = request.app[BOT].runtime
     token = request.match_info["token"]
     try:
-        # The token first: only a sender that holds one gets its body read. The service
-        # looks it up again (one more Redis GET), as it takes the token, not the ID.
-        request_id = await runtime.store.resolve_token(token)
+        # The token first: only a sender that holds one gets its body read.
+        request_id = await runtime.service.resolve_callback_token(token)
     except Exception as err:  # the request's boundary: any failure is a 503, logged
         return _unavailable(err)
     if request_id is None:
@@ -108,9 +107,9 @@ async def handle_nyne_callback(request: web.Request) -> web.Response:
         log.warning("callback body over %d bytes refused", MAX_CALLBACK_BYTES)
         return _answer(413, "too_large")
     try:
-        outcome = await runtime.service.handle_callback(token, body)
+        outcome = await runtime.service.accept_callback(request_id, body)
     except Exception as err:  # the request's boundary: any failure is a 503, logged
         return _unavailable(err)
-    if outcome is CallbackOutcome.UNKNOWN_TOKEN:  # it expired between the two lookups
+    if outcome is CallbackOutcome.UNKNOWN_TOKEN:  # its search expired from Redis meanwhile
         return _unknown_token()
     return _answer(_STATUS[outcome], outcome.name.lower())

@@ -202,7 +202,9 @@ async def _slack_part(sandbox: RunningSandbox, out: Console) -> None:
 async def _mcp_part(sandbox: RunningSandbox, out: Console) -> None:
     out.rule("[bold]2 · MCP: search_leads through the official MCP client")
     settings = Settings(_env_file=None, redis_url=None, leads_log_level="WARNING")
-    server = create_server(settings, endpoint=_endpoint(sandbox))
+    server = create_server(
+        settings, endpoint=_endpoint(sandbox), schedule=PollSchedule().scaled(1 / SPEED)
+    )
 
     async def progress(progress: float, total: float | None, message: str | None) -> None:
         print(f"  progress {progress:g}/{total or '?'}: {message or ''}")

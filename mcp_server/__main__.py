@@ -8,6 +8,7 @@ Exit status 2: invalid settings, or HTTP off loopback without ``MCP_AUTH_TOKEN``
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -78,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"mcp_server: {problem}", file=sys.stderr)
             return EXIT_USAGE
     server = create_server(settings)
+    # What is imported now lives as long as the process; spare the collector re-walking it.
+    gc.freeze()
     if args.transport == "stdio":
         server.run("stdio")
         return 0

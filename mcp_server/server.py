@@ -19,6 +19,7 @@ from mcp_server.tools import register_tools
 from sandbox.embedded import sandbox_base_url
 from shared.client import RequestKind
 from shared.runtime import ApiEndpoint, open_front_runtime
+from shared.service import PollSchedule
 from shared.settings import Settings
 
 __all__ = ["LeadsContext", "create_server"]
@@ -50,13 +51,15 @@ def _version() -> str:
 
 
 def _lifespan(
-    settings: Settings, endpoint: ApiEndpoint | None
+    settings: Settings, endpoint: ApiEndpoint | None, schedule: PollSchedule | None
 ) -> Callable[[MCPServer[LeadsContext]], AbstractAsyncContextManager[LeadsContext]]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[LeadsContext]) -> AsyncIterator[LeadsContext]:
         async with AsyncExitStack() as stack:
             runtime = await stack.enter_async_context(
-                open_front_runtime(settings, start_sandbox=sandbox_base_url, endpoint=endpoint)
+                open_front_runtime(
+                    settings, start_sandbox=sandbox_base_url, endpoint=endpoint, schedule=schedule
+                )
             )
             api = runtime.endpoint
             runtime.limiter.max_wait.update(_LIMITER_MAX_WAIT)
@@ -73,7 +76,10 @@ def _lifespan(
 
 
 def create_server(
-    settings: Settings, *, endpoint: ApiEndpoint | None = None
+    settings: Settings,
+    *,
+    endpoint: ApiEndpoint | None = None,
+    schedule: PollSchedule | None = None,
 ) -> MCPServer[LeadsContext]:
     """The Leads MCP server, its three tools registered; resources open in its lifespan.
 
@@ -81,13 +87,14 @@ def create_server(
         settings: the product's settings (API key or sandbox, Redis, rate limits).
         endpoint: use this API instead of the one the settings name (tests pass a
             sandbox they started themselves, so they can inject faults into it).
+        schedule: poll timing (for a sandbox passed as ``endpoint``, scaled to its speed).
     """
     server: MCPServer[LeadsContext] = MCPServer(
         SERVER_NAME,
         title="Leads",
         instructions=INSTRUCTIONS,
         version=_version(),
-        lifespan=_lifespan(settings, endpoint),
+        lifespan=_lifespan(settings, endpoint, schedule),
         log_level="WARNING",
     )
     register_tools(server)

@@ -264,26 +264,32 @@ class LeadsService:
 
     # -- learning of changes ------------------------------------------------------------
 
-    async def apply(self, search: Search, *, polled: bool) -> SearchRecord | None:
+    async def apply(
+        self, search: Search, *, polled: bool, deliveries: int | None = None
+    ) -> SearchRecord | None:
         """Record news of a search from a poll or a callback; returns the record.
 
         Safe to call any number of times, concurrently, from any process: a phase is
         recorded once, and a search is completed once — the other attempts are no-ops.
+        ``deliveries``: the search's delivery count, when the caller already read it.
         """
         request_id = search.request_id
         state = SearchState.from_api(search.status)
         if state.is_terminal:
-            outcome = await self.store.complete(
+            outcome, record = await self.store.complete_and_load(
                 request_id,
                 state,
                 results=search.results,
                 results_count=search.results_count,
                 error=search.error,
                 polled=polled,
+                deliveries=deliveries,
             )
-            changed = outcome is Completion.WON
-        else:
-            changed = await self.store.set_status(request_id, state, polled=polled)
+            if outcome is Completion.WON and record is not None:
+                await self._announce(record)
+                return record
+            return await self.store.get_search(request_id)
+        changed = await self.store.set_status(request_id, state, polled=polled)
         record = await self.store.get_search(request_id)
         if changed and record is not None:
             await self._announce(record)
@@ -323,12 +329,31 @@ class LeadsService:
     async def handle_callback(self, token: str, body: bytes) -> CallbackOutcome:
         """Take a callback POSTed to ``/callbacks/nyne/<token>``; the answer is the outcome.
 
-        The token must belong to a search we submitted, and the body's ``request_id`` must
-        be that search's. Persisting is all that happens here; delivery is queued.
+        A receiver that checks the token before reading the body calls
+        :meth:`resolve_callback_token`, then :meth:`accept_callback`; this does both.
         """
-        request_id = await self.store.resolve_token(token)
+        request_id = await self.resolve_callback_token(token)
         if request_id is None:
             return CallbackOutcome.UNKNOWN_TOKEN
+        return await self.accept_callback(request_id, body)
+
+    async def resolve_callback_token(self, token: str) -> str | None:
+        """The search a callback token belongs to, or None (answer 404 then)."""
+        return await self.store.resolve_token(token)
+
+    async def accept_callback(self, request_id: str, body: bytes) -> CallbackOutcome:
+        """The body of a callback whose token resolved to ``request_id``.
+
+        A finished search's callbacks are duplicates (the API retries, and polls may have
+        finished it first): answered at once, without reading the body — the token already
+        proved the sender, and the outcome is settled. Otherwise the body must be valid and
+        name this search. Persisting is all that happens here; delivery is queued.
+        """
+        state, deliveries = await self.store.callback_state(request_id)
+        if state is None:
+            return CallbackOutcome.UNKNOWN_TOKEN  # the search expired from Redis
+        if state.is_terminal:
+            return CallbackOutcome.DUPLICATE
         try:
             callback = LeadCallback.model_validate_json(body)
         except ValidationError:
@@ -340,10 +365,7 @@ class LeadsService:
                 extra={"request_id": request_id, "claimed_request_id": callback.request_id[:80]},
             )
             return CallbackOutcome.MISMATCHED_REQUEST
-        before = await self.store.get_search(request_id)
-        if before is not None and before.is_terminal:
-            return CallbackOutcome.DUPLICATE
-        await self.apply(callback.to_search(), polled=False)
+        await self.apply(callback.to_search(), polled=False, deliveries=deliveries)
         return CallbackOutcome.ACCEPTED
 
     # -- polling -------------------------------------------------------------------------
@@ -383,7 +405,7 @@ class LeadsService:
             log.warning("poll failed: %s", type(err).__name__, extra={"request_id": request_id})
             retry_in = self.schedule.retry_after_error
         else:
-            updated = await self.apply(search, polled=True)
+            updated = await self.apply(search, polled=True, deliveries=record.deliveries)
             if updated is None or updated.is_terminal:
                 return
             retry_in = self.schedule.delay(updated.polls, has_callback=updated.has_callback)

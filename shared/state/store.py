@@ -269,23 +269,54 @@ class SearchStore:
         results_count: int | None = None,
         error: str | None = None,
         polled: bool = False,
+        deliveries: int | None = None,
     ) -> Completion:
         """Finish a search exactly once, however many processes try at the same time.
 
-        Open deliveries are (re)marked due *before* the atomic step: if this process dies
-        right after winning, the sweep still finds them. The loser's marks are harmless.
+        See :meth:`complete_and_load`, which also returns the finished record.
+        """
+        outcome, _ = await self.complete_and_load(
+            request_id,
+            state,
+            results=results,
+            results_count=results_count,
+            error=error,
+            polled=polled,
+            deliveries=deliveries,
+        )
+        return outcome
+
+    async def complete_and_load(
+        self,
+        request_id: str,
+        state: SearchState,
+        *,
+        results: list[Lead] | None = None,
+        results_count: int | None = None,
+        error: str | None = None,
+        polled: bool = False,
+        deliveries: int | None = None,
+    ) -> tuple[Completion, SearchRecord | None]:
+        """Finish a search exactly once; the outcome, and the record when this call won.
+
+        ``deliveries`` is how many deliveries the search has, when the caller already
+        knows (it saves a round trip). Open deliveries are (re)marked due *before* the
+        atomic step: if this process dies right after winning, the sweep still finds them.
+        The loser's marks are harmless.
         """
         if not state.is_terminal:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
-        count = int(await _aw(self.redis.hget(k.search(request_id), "deliveries")) or 0)
-        delivery_ids = [delivery_id(request_id, n) for n in range(1, count + 1)]
+        if deliveries is None:
+            deliveries = int(await _aw(self.redis.hget(k.search(request_id), "deliveries")) or 0)
+        delivery_ids = [delivery_id(request_id, n) for n in range(1, deliveries + 1)]
         if delivery_ids:
             await self._mark_deliveries_due(delivery_ids, _now())
         blob = ""
         if results:
             raw = _LEADS.dump_json(results, exclude_none=True)
-            blob = base64.b64encode(zlib.compress(raw, 6)).decode()
+            # Level 1: most of the saving at a fraction of the CPU (this runs per callback).
+            blob = base64.b64encode(zlib.compress(raw, 1)).decode()
         count_found = results_count if results_count is not None else len(results or [])
         outcome = await self._complete(
             keys=[
@@ -304,10 +335,23 @@ class SearchStore:
                 "1" if polled else "0",
             ],
         )
-        if int(outcome) == 1:
-            await self.redis.zrem(k.polls, request_id)
-            return Completion.WON
-        return Completion.ALREADY_DONE if int(outcome) == 0 else Completion.UNKNOWN
+        if int(outcome) != 1:
+            return (Completion.ALREADY_DONE if int(outcome) == 0 else Completion.UNKNOWN), None
+        # One round trip: no more polls, and the finished record for the announcement.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(k.polls, request_id)
+            pipe.hgetall(k.search(request_id))
+            pipe.get(k.description(request_id))
+            _, fields, description = await pipe.execute()
+        record = SearchRecord.from_hash(fields, description or "") if fields else None
+        return Completion.WON, record
+
+    async def callback_state(self, request_id: str) -> tuple[SearchState | None, int]:
+        """A search's state and number of deliveries, in one round trip (for callbacks)."""
+        status, deliveries = await _aw(
+            self.redis.hmget(self.keys.search(request_id), ["status", "deliveries"])
+        )
+        return (SearchState(status) if status else None), int(deliveries or 0)
 
     # -- polling schedule ------------------------------------------------------------------
 
