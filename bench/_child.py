@@ -11,7 +11,10 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-__all__ = ["pin_to_cpu", "requests", "run_pinned", "say"]
+__all__ = ["LINE_LIMIT", "pin_to_cpu", "requests", "run_pinned", "say"]
+
+LINE_LIMIT = 64 * 1024 * 1024
+"""Longest JSON line either side reads (a load order may carry many request bodies)."""
 
 
 def pin_to_cpu(cpu: int | None) -> None:
@@ -29,7 +32,7 @@ def say(message: dict[str, Any]) -> None:
 async def requests() -> AsyncIterator[dict[str, Any]]:
     """The parent's request lines, until it closes our stdin."""
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=LINE_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         message: dict[str, Any] = json.loads(line)

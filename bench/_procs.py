@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from bench._child import LINE_LIMIT
 from tests.support.servers import RedisServer, run_redis_server
 
 __all__ = ["Helper", "cpu_pair", "redis_server", "start_helper"]
@@ -76,6 +77,7 @@ async def start_helper(
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        limit=LINE_LIMIT,
     )
     try:
         yield Helper(process, await _read_line(process, ready_timeout))

@@ -60,7 +60,13 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
     assert report["crashed"] == []
     names = [benchmark["name"] for benchmark in report["benchmarks"]]
     assert names == discover()
-    assert {"sandbox_search", "sandbox_get_throughput", "redis_lifecycle"} <= set(names)
+    assert {
+        "sandbox_search",
+        "sandbox_get_throughput",
+        "redis_lifecycle",
+        "slack_bot",
+        "mcp",
+    } <= set(names)
     for benchmark in report["benchmarks"]:
         assert benchmark["error"] is None
         assert benchmark["summary"], benchmark["name"]
