@@ -30,7 +30,6 @@ Behaviour a caller can rely on:
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import time
@@ -42,6 +41,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from shared import _retry
+from shared._awaitable import settle
 from shared.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -213,9 +213,7 @@ class NyneClient:
             if search.status != last_status:
                 last_status = search.status
                 if on_status is not None:
-                    outcome = on_status(search)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+                    await settle(on_status(search))
             if search.is_terminal:
                 return search
         raise AssertionError("unreachable: poll_delays() never ends")  # pragma: no cover

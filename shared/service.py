@@ -16,7 +16,6 @@ bus. All state lives in Redis, so any process can pick up where another left off
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -27,6 +26,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from shared._awaitable import settle
 from shared.client import NyneClient, check_request_id
 from shared.errors import (
     APIError,
@@ -427,10 +427,9 @@ class LeadsService:
         )
 
     async def _finish(self, request_id: str, state: SearchState, error: str) -> None:
-        if await self.store.complete(request_id, state, error=error) is Completion.WON:
-            record = await self.store.get_search(request_id)
-            if record is not None:
-                await self._announce(record)
+        outcome, record = await self.store.complete_and_load(request_id, state, error=error)
+        if outcome is Completion.WON and record is not None:
+            await self._announce(record)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -505,9 +504,7 @@ class LeadsService:
                 if record.status != shown:
                     shown = record.status
                     if on_status is not None:
-                        outcome = on_status(record)
-                        if inspect.isawaitable(outcome):
-                            await outcome
+                        await settle(on_status(record))
                 if record.is_terminal:
                     return record
                 remaining = deadline - time.monotonic()

@@ -10,21 +10,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import inspect
 import logging
 import secrets
 import time
 import uuid
 import zlib
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TypeVar
 
 import redis.asyncio as aioredis
 from pydantic import TypeAdapter
 
+from shared._awaitable import settle
 from shared.models import Lead
 from shared.state.keys import Keys
 from shared.state.records import (
@@ -174,14 +173,6 @@ def _now() -> float:
     return time.time()
 
 
-T = TypeVar("T")
-
-
-async def _aw(value: Awaitable[T] | T) -> T:
-    """redis-py types its async commands as ``Awaitable[T] | T``; this settles the union."""
-    return await value if inspect.isawaitable(value) else value
-
-
 class SearchStore:
     """All of the product's Redis state, behind named operations."""
 
@@ -245,12 +236,18 @@ class SearchStore:
     async def recent(self, limit: int) -> list[SearchRecord]:
         """The most recently submitted searches, newest first."""
         ids = await self.redis.zrevrange(self.keys.recent, 0, max(0, limit - 1))
-        records = []
-        for request_id in ids:
-            record = await self.get_search(request_id)
-            if record is not None:
-                records.append(record)
-        return records
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for all
+            for request_id in ids:
+                pipe.hgetall(self.keys.search(request_id))
+                pipe.get(self.keys.description(request_id))
+            answers = await pipe.execute()
+        return [
+            SearchRecord.from_hash(fields, description or "")
+            for fields, description in zip(answers[::2], answers[1::2], strict=True)
+            if fields
+        ]
 
     async def set_status(self, request_id: str, state: SearchState, *, polled: bool) -> bool:
         """Record a non-final status (and count the poll); True if it changed."""
@@ -308,7 +305,7 @@ class SearchStore:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
         if deliveries is None:
-            deliveries = int(await _aw(self.redis.hget(k.search(request_id), "deliveries")) or 0)
+            deliveries = int(await settle(self.redis.hget(k.search(request_id), "deliveries")) or 0)
         delivery_ids = [delivery_id(request_id, n) for n in range(1, deliveries + 1)]
         if delivery_ids:
             await self._mark_deliveries_due(delivery_ids, _now())
@@ -348,7 +345,7 @@ class SearchStore:
 
     async def callback_state(self, request_id: str) -> tuple[SearchState | None, int]:
         """A search's state and number of deliveries, in one round trip (for callbacks)."""
-        status, deliveries = await _aw(
+        status, deliveries = await settle(
             self.redis.hmget(self.keys.search(request_id), ["status", "deliveries"])
         )
         return (SearchState(status) if status else None), int(deliveries or 0)
@@ -479,12 +476,12 @@ class SearchStore:
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         """The delivery, or None."""
-        fields: dict[str, str] = await _aw(self.redis.hgetall(self.keys.delivery(delivery_id)))
+        fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.delivery(delivery_id)))
         return Delivery.from_hash(delivery_id, fields) if fields else None
 
     async def deliveries_of(self, request_id: str) -> list[str]:
         """IDs of the deliveries hanging on a search."""
-        count = int(await _aw(self.redis.hget(self.keys.search(request_id), "deliveries")) or 0)
+        count = int(await settle(self.redis.hget(self.keys.search(request_id), "deliveries")) or 0)
         return [delivery_id(request_id, n) for n in range(1, count + 1)]
 
     async def update_delivery(
@@ -504,7 +501,7 @@ class SearchStore:
         if parent_ts is not None:
             fields["parent_ts"] = parent_ts
         if fields:
-            await _aw(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
+            await settle(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
 
     async def finish_delivery(self, delivery_id: str) -> None:
         """The answer is complete: nothing more is owed."""
