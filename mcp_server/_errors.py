@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from mcp.server.mcpserver.exceptions import ToolError
 from redis.exceptions import RedisError
 
-from mcp_server._present import ERROR_CHARS, clean_text
+from mcp_server.views import ERROR_CHARS, clean_text
 from shared.errors import (
     APIError,
     AuthenticationError,

@@ -17,7 +17,9 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_server._errors import tool_errors
-from mcp_server._present import (
+from mcp_server._state import LeadsContext
+from mcp_server.models import SearchList, SearchOutcome
+from mcp_server.views import (
     DEFAULT_MAX_RESULTS,
     MAX_RESULTS,
     outcome_text,
@@ -25,8 +27,6 @@ from mcp_server._present import (
     search_list_text,
     search_outcome,
 )
-from mcp_server._state import LeadsContext
-from mcp_server.models import SearchList, SearchOutcome
 from shared.state.records import McpOrigin, SearchRecord, SearchState
 
 __all__ = ["get_search_status", "list_searches", "register_tools", "search_leads"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mcp_server._present import RESULT_BYTES, outcome_text
+from mcp_server.views import RESULT_BYTES, outcome_text
 from sandbox.embedded import RunningSandbox
 from shared.client import NyneClient
 from shared.runtime import Runtime

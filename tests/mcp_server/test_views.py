@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mcp_server._present import (
+from mcp_server.views import (
     POST_TEXT_CHARS,
     RESULT_BYTES,
     URL_CHARS,
