@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make demo   - run the whole product on embedded defaults (sandbox, in-process store, no keys)"
-	@echo "make test   - lint (ruff), types (mypy), tests (pytest)"
+	@echo "make test   - lint (ruff, import boundaries), types (mypy), tests (pytest)"
 	@echo "make bench  - benchmarks, reported as ratios against same-run baselines"
 
 $(STAMP): pyproject.toml
@@ -25,6 +25,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 types: $(STAMP)
 	$(BIN)/mypy shared bot mcp_server sandbox cli tests bench

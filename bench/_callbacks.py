@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sandbox.api.callbacks import callback_body
 from sandbox.embedded import RunningSandbox
-from shared.service import PollSchedule
+from shared.polling import PollSchedule
 
 __all__ = ["DROP_CALLBACKS", "NO_POLLS", "PendingCallback", "callback_for", "token_of"]
 

@@ -1,8 +1,9 @@
 """Bytes of Redis memory a pending search costs, key by key (``MEMORY USAGE``, exact).
 
-Pending searches are submitted through the real service with a callback URL (a Slack origin
-writes the most: a delivery too), then every key in the private Redis is measured and sorted
-into what it is for by the key schema in :mod:`shared.state.keys`. The descriptions are the
+Pending searches are submitted through the real service with a callback URL (a Slack
+request writes the most: the bot records a delivery too, and queues its first run), then
+every key in the private Redis is measured and sorted into what it is for by the key
+schemas in :mod:`shared.state.keys` and :mod:`bot.keys`. The descriptions are the
 spec's examples with a number appended (55–73 characters).
 """
 
@@ -16,7 +17,8 @@ import redis.asyncio as aioredis
 
 from bench._lifecycle import Rig
 from bench._spec import SPEC_DESCRIPTIONS
-from shared.jobs import QUEUE_NAME
+from bot.deliveries import SlackRequest
+from bot.keys import BotKeys
 from shared.state.keys import Keys
 from shared.state.records import Origin
 
@@ -48,11 +50,12 @@ class MemoryUse:
 
 
 def _classify(key: str, keys: Keys) -> str:
+    bot = BotKeys(keys.prefix)
     exact = {
         keys.polls: "poll schedule entry",
         keys.recent: "recent-searches entry",
-        keys.open_deliveries: "open-deliveries entry",
-        QUEUE_NAME: "job queue entry",
+        bot.open_deliveries: "open-deliveries entry",
+        bot.jobs: "job queue entry",
     }
     if key in exact:
         return exact[key]
@@ -62,8 +65,9 @@ def _classify(key: str, keys: Keys) -> str:
         ("callback token", keys.token("")),
         ("reuse entry", keys.reuse("")),
         ("description", keys.description("")),
-        ("delivery", keys.delivery(":").partition("{")[0] + "{}"),
-        ("delivery lock", keys.delivery_lock(":").partition("{")[0] + "{}"),
+        ("delivery", bot.delivery(":").partition("{")[0] + "{}"),
+        ("delivery count", bot.delivery_count("")),
+        ("delivery lock", bot.delivery_lock(":").partition("{")[0] + "{}"),
         ("rate-limit log", keys.rate_limit("")),
         ("queued delivery job", "arq:job:"),
     )
@@ -81,16 +85,20 @@ async def _bytes_by_kind(redis: aioredis.Redis, keys: Keys) -> dict[str, int]:
     return dict(found)
 
 
-async def measure_pending_searches(rig: Rig, searches: int, origin: Origin) -> MemoryUse:
-    """Empty Redis, submit ``searches`` searches (left pending), measure every key."""
+async def measure_pending_searches(
+    rig: Rig, searches: int, asker: SlackRequest | Origin
+) -> MemoryUse:
+    """Empty Redis, start ``searches`` searches (left pending), measure every key.
+
+    ``asker``: a Slack request (a delivery each, as the bot records it) or another origin.
+    """
     redis, store = rig.runtime.connections.redis, rig.runtime.store
     await redis.flushall()
-    service = rig.runtime.service
     batch = 25
     for first in range(0, searches, batch):
         await asyncio.gather(
             *(
-                service.submit(f"{SPEC_DESCRIPTIONS[i % len(SPEC_DESCRIPTIONS)]} #{i}", origin)
+                rig.start_search(f"{SPEC_DESCRIPTIONS[i % len(SPEC_DESCRIPTIONS)]} #{i}", asker)
                 for i in range(first, min(searches, first + batch))
             )
         )

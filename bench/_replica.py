@@ -7,7 +7,8 @@ on that Redis and API, and is answered ``{"ok": true}``. Then:
 * ``{"submit": description}`` starts a search from here (an MCP origin, with a callback
   URL, first poll an hour away) → ``{"request_id"}``;
 * ``{"callback": {"token", "body"}}`` takes a callback the way the bot's
-  ``/callbacks/nyne/<token>`` route completes a search (:meth:`LeadsService.handle_callback`) →
+  ``/callbacks/nyne/<token>`` route completes a search (:meth:`LeadsService.resolve_callback_token`,
+  then :meth:`LeadsService.accept_callback`) →
   ``{"outcome", "called_at", "returned_at"}`` (``time.time()`` around the call).
 
 It stops when its stdin closes.
@@ -23,8 +24,9 @@ from pydantic import SecretStr
 from bench._callbacks import NO_POLLS
 from bench._child import requests, run_pinned, say
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
+from shared.service import CallbackOutcome
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
-from shared.state.records import McpOrigin
+from shared.state.records import Origin
 
 __all__ = ["LIMIT", "UNUSED_CALLBACK_BASE", "replica_settings"]
 
@@ -48,11 +50,18 @@ def replica_settings(redis_url: str) -> Settings:
 async def _answer(runtime: Runtime, order: dict[str, Any]) -> dict[str, Any]:
     service = runtime.service
     if "submit" in order:
-        submitted = await service.submit(order["submit"], McpOrigin(client="bench-replica"))
+        submitted = await service.submit(
+            order["submit"], Origin(front="mcp", client="bench-replica")
+        )
         return {"request_id": submitted.search.request_id}
     callback = order["callback"]
     called_at = time.time()
-    outcome = await service.handle_callback(callback["token"], callback["body"].encode())
+    request_id = await service.resolve_callback_token(callback["token"])
+    outcome = (
+        CallbackOutcome.UNKNOWN_TOKEN
+        if request_id is None
+        else await service.accept_callback(request_id, callback["body"].encode())
+    )
     return {"outcome": outcome.name, "called_at": called_at, "returned_at": time.time()}
 
 
@@ -63,7 +72,7 @@ async def main(cpu: int | None) -> None:
     endpoint = ApiEndpoint(setup["api_url"], SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
     async with open_runtime(
         replica_settings(setup["redis_url"]),
-        endpoint,
+        endpoint=endpoint,
         callback_base_url=UNUSED_CALLBACK_BASE,
         schedule=NO_POLLS,
     ) as runtime:

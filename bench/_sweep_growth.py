@@ -1,10 +1,12 @@
 """Sweep cost against the number of pending searches, with a fixed number of them due.
 
-Each size gets its own key prefix in one Redis, filled with real records through the store
+Each size gets its own key prefix in one Redis, filled with real records through the stores
 (search, callback token, poll schedule, a Slack delivery with its deadline a day away).
 Before every timed call the same ``due`` searches are made due and the same ``due``
 deliveries overdue (not timed), so every call does the same work and only the number of
-pending searches around it differs. Polling and re-queueing are stubbed out: what is timed
+pending searches around it differs. A sweep pass is what the bot's worker runs every
+second: the core's sweep, then the requeue pass over overdue deliveries
+(:func:`bot.jobs.requeue_overdue`). Polling and re-queueing are stubbed out: what is timed
 is the sweep finding its work.
 """
 
@@ -16,16 +18,19 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bench._lifecycle import SLACK
+from bench._lifecycle import PARENT_TS, SLACK
 from bench.stats import Probe
-from shared.client import NyneClient
+from bot.deliveries import DeliveryStore
+from bot.delivery import Deliverer
+from bot.jobs import BotServices, requeue_overdue
+from shared.runtime import Runtime
 from shared.service import LeadsService
 from shared.state.events import EventBus
 from shared.state.keys import Keys
 from shared.state.records import SearchRecord, SearchState
-from shared.state.store import SearchStore, StoreTimings
+from shared.state.store import SearchStore
 from shared.sweep import Sweeper
 
 __all__ = ["PendingSet", "fill"]
@@ -34,13 +39,21 @@ _FAR = 24 * 3600.0
 
 
 class _StubService(LeadsService):
-    """The real service with polling and delivery queueing stubbed out."""
+    """The real service with polling stubbed out."""
 
     async def poll_claimed(self, request_id: str) -> None:
         """Contact nobody: the poll itself is not what is measured."""
 
-    async def queue_delivery(self, delivery_id: str, revision: str) -> None:
+
+@dataclass
+class _StubServices(BotServices):
+    """The bot's services with delivery queueing stubbed out (counted instead)."""
+
+    requeued: int = 0
+
+    async def enqueue(self, delivery_id: str, revision: str) -> None:
         """Queue nothing."""
+        self.requeued += 1
 
 
 @dataclass
@@ -51,13 +64,14 @@ class PendingSet:
     store: SearchStore
     due_searches: list[str]
     overdue_deliveries: list[str]
-    sweeper: Sweeper
+    services: _StubServices
 
     async def _make_due(self) -> None:
         now = time.time() - 1
+        open_deliveries = self.services.deliveries.keys.open_deliveries
         async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self.store.keys.polls, dict.fromkeys(self.due_searches, now))
-            pipe.zadd(self.store.keys.open_deliveries, dict.fromkeys(self.overdue_deliveries, now))
+            pipe.zadd(open_deliveries, dict.fromkeys(self.overdue_deliveries, now))
             await pipe.execute()
 
     def claim_probe(self) -> Probe:
@@ -75,28 +89,32 @@ class PendingSet:
         return probe
 
     def sweep_probe(self) -> Probe:
-        """Times a whole ``Sweeper.run_once`` pass (polls and re-queues stubbed)."""
+        """Times a whole pass, ``Sweeper.run_once`` then ``requeue_overdue`` (both stubbed)."""
+        services = self.services
 
         async def probe() -> float:
             await self._make_due()
+            services.requeued = 0
             started = time.perf_counter()
-            report = await self.sweeper.run_once()
+            polled = await services.sweeper.run_once()
+            await requeue_overdue({"services": services})
             elapsed = time.perf_counter() - started
             expected = (len(self.due_searches), len(self.overdue_deliveries))
-            if (report.polled, report.deliveries_requeued) != expected:
-                raise RuntimeError(f"sweep found {report}, expected {expected}")
+            if (polled, services.requeued) != expected:
+                found = (polled, services.requeued)
+                raise RuntimeError(f"sweep found {found} (polled, requeued), expected {expected}")
             return elapsed
 
         return probe
 
 
-async def _add(store: SearchStore, *, due_at: float) -> tuple[str, str]:
+async def _add(store: SearchStore, deliveries: DeliveryStore, *, due_at: float) -> tuple[str, str]:
     request_id = secrets.token_hex(32)
     now = datetime.now(UTC)
     record = SearchRecord(
         request_id=request_id,
         description=f"CTOs at fintech companies discussing cloud migration {request_id[:6]}",
-        origin=SLACK,
+        origin=SLACK.origin,
         status=SearchState.QUEUED,
         created_at=now,
         phases={SearchState.QUEUED: now},
@@ -105,27 +123,41 @@ async def _add(store: SearchStore, *, due_at: float) -> tuple[str, str]:
     await store.create_search(
         record, first_poll_at=due_at, callback_token=store.new_callback_token()
     )
-    delivery = await store.add_delivery(request_id, SLACK)
+    delivery = await deliveries.add(request_id, asker=SLACK, parent_ts=PARENT_TS, reused=False)
     assert delivery is not None  # the search was just created
     return request_id, delivery.delivery_id
 
 
-async def fill(redis: aioredis.Redis, client: NyneClient, size: int, due: int) -> PendingSet:
-    """``size`` pending searches with Slack deliveries, under the prefix ``bench-sweep-<size>``."""
+async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
+    """``size`` pending searches with Slack deliveries, under the prefix ``bench-sweep-<size>``.
+
+    On ``runtime``'s Redis, with its API client (never called: polls are stubbed).
+    """
+    redis = runtime.connections.redis
     keys = Keys(prefix=f"bench-sweep-{size}")
+    store = SearchStore(redis, keys=keys)
     # Deliveries a day from their deadline: none turns overdue while the benchmark runs.
-    store = SearchStore(redis, keys=keys, timings=StoreTimings(delivery_grace=int(_FAR)))
+    deliveries = DeliveryStore(redis, keys, ttl=store.pending_ttl, grace=int(_FAR))
     ids: list[tuple[str, str]] = []
     batch = 50
     for first in range(0, size, batch):
         ids += await asyncio.gather(
-            *(_add(store, due_at=time.time() + _FAR) for _ in range(min(batch, size - first)))
+            *(
+                _add(store, deliveries, due_at=time.time() + _FAR)
+                for _ in range(min(batch, size - first))
+            )
         )
-    service = _StubService(client=client, store=store, bus=EventBus(redis, keys.events))
+    service = _StubService(client=runtime.client, store=store, bus=EventBus(redis, keys.events))
+    services = _StubServices(
+        deliveries=deliveries,
+        deliverer=Deliverer(deliveries, store, AsyncWebClient()),
+        sweeper=Sweeper(service, batch=50),
+        queue=runtime.connections.arq,  # never used: enqueue is stubbed
+    )
     return PendingSet(
         size=size,
         store=store,
         due_searches=[request_id for request_id, _ in ids[:due]],
         overdue_deliveries=[delivery_id for _, delivery_id in ids[:due]],
-        sweeper=Sweeper(service, batch=50),
+        services=services,
     )

@@ -37,10 +37,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from itertools import takewhile
+from itertools import accumulate, count, takewhile
 from typing import Any
 
 import httpx2
@@ -58,11 +58,11 @@ from bench.stats import interleave, median, percentile, timed
 from mcp_server.server import create_server
 from sandbox.api.timing import DEFAULT_PHASE_SECONDS
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
-from shared.service import PollSchedule
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET
 from shared.state.keys import Keys
-from shared.state.records import McpOrigin, SearchRecord
+from shared.state.records import Origin, SearchRecord
 from shared.state.store import SearchStore
 
 SANDBOX_SPEED = 1000.0
@@ -107,7 +107,7 @@ async def _added_latency(
     direct: Runtime, memory: Client, http: Client, plan: _Plan
 ) -> tuple[list[Result], float]:
     service = direct.service
-    origin = McpOrigin(client="bench-direct")
+    origin = Origin(front="mcp", client="bench-direct")
     submitted = await service.submit(f"{DESCRIPTION} (direct)", origin)
     request_id = submitted.search.request_id
     record = await service.wait(request_id, timeout=30)
@@ -288,8 +288,12 @@ def _schedule_cost(schedule: PollSchedule, *, has_callback: bool) -> tuple[list[
     def done(at: float) -> bool:
         return at >= API_SEARCH_SECONDS
 
-    before = list(takewhile(lambda at: not done(at), schedule.offsets(has_callback=has_callback)))
-    seen = next(at for at in schedule.offsets(has_callback=has_callback) if done(at))
+    def offsets() -> Iterator[float]:
+        """Seconds after submission of each poll."""
+        return accumulate(schedule.delay(n, has_callback=has_callback) for n in count())
+
+    before = list(takewhile(lambda at: not done(at), offsets()))
+    seen = next(at for at in offsets() if done(at))
     return [*before, seen], seen - API_SEARCH_SECONDS
 
 
@@ -446,7 +450,9 @@ async def run(quick: bool) -> list[Result]:
             )
             async with AsyncExitStack() as stack:
                 direct = await stack.enter_async_context(
-                    open_runtime(replica_settings(server.url), endpoint, schedule=FAST_POLLS)
+                    open_runtime(
+                        replica_settings(server.url), endpoint=endpoint, schedule=FAST_POLLS
+                    )
                 )
                 memory, http = await _open_clients(stack, server.url, endpoint, int(port))
                 results, immediate = await _added_latency(direct, memory, http, plan)

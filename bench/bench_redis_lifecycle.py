@@ -26,7 +26,7 @@ from bench._sweep_growth import fill
 from bench.model import Baseline, Result, at_most
 from bench.stats import interleave, median, timed
 from shared.state.limiter import RateLimiter, RateWindow
-from shared.state.records import McpOrigin
+from shared.state.records import Origin
 
 MEMORY_TARGET_BYTES = 2048
 LIMITER_TARGET_RATIO = 2.0
@@ -102,7 +102,7 @@ def _memory_result(label: str, use: MemoryUse) -> Result:
 
 async def _memory(rig: Rig, searches: int) -> list[Result]:
     slack = await measure_pending_searches(rig, searches, SLACK)
-    mcp = await measure_pending_searches(rig, searches, McpOrigin(client="bench"))
+    mcp = await measure_pending_searches(rig, searches, Origin(front="mcp", client="bench"))
     return [
         _memory_result("Slack", slack),
         _memory_result("MCP", mcp),
@@ -152,8 +152,7 @@ async def _limiter(rig: Rig, rounds: int, warmup: int) -> list[Result]:
 
 
 async def _sweep(rig: Rig, sizes: tuple[int, ...], rounds: int) -> list[Result]:
-    redis, client = rig.runtime.connections.redis, rig.runtime.client
-    sets = [await fill(redis, client, size, DUE) for size in sizes]
+    sets = [await fill(rig.runtime, size, DUE) for size in sizes]
     results = []
     for label, probes in (
         ("claim_due_polls", {s.size: s.claim_probe() for s in sets}),

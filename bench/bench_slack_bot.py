@@ -62,11 +62,13 @@ from bench._procs import Helper, cpu_pair, redis_server, start_helper
 from bench._spec import SPEC_DESCRIPTIONS
 from bench.model import Baseline, Result, at_least, at_most
 from bench.stats import median, percentile
+from bot.deliveries import SLACK, DeliveryStore
+from bot.jobs import BackgroundWorker
+from bot.keys import BotKeys
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from sandbox.slack import DEFAULT_TOKEN, Event, sign, slash_command_body
-from shared.jobs import QUEUE_NAME, BackgroundWorker
 from shared.state.keys import Keys
-from shared.state.records import McpOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.records import Origin, SearchRecord, SearchState
 from shared.state.store import SearchStore
 
 CONCURRENCY = 20
@@ -80,6 +82,7 @@ FULL_THREAD_LEADS = 25
 DESCRIPTIONS = (SPEC_DESCRIPTIONS[1], SPEC_DESCRIPTIONS[2], SPEC_DESCRIPTIONS[4])
 """Spec descriptions that find 25 leads in the shipped corpus (a full thread)."""
 KEYS = Keys()
+BOT_KEYS = BotKeys(KEYS.prefix)
 SLASH = {
     "method": "POST",
     "path": "/slack/events",
@@ -137,6 +140,8 @@ class _Rig:
     sandbox: RunningSandbox
     redis: aioredis.Redis
     store: SearchStore
+    deliveries: DeliveryStore
+    """The bot's deliveries, read here to see when an answer is complete."""
     http: httpx.AsyncClient
     loadgen: Helper
     servers: dict[str, Helper]
@@ -206,7 +211,7 @@ async def _searches_started(rig: _Rig, open_before: int, count: int, since: int)
             for e in rig.sandbox.slack.events.events_since(since, "message_posted")
             if e.channel == CHANNEL and e.thread_ts is None
         ]
-        opened = await rig.redis.zcard(KEYS.open_deliveries) - open_before
+        opened = await rig.redis.zcard(BOT_KEYS.open_deliveries) - open_before
         if len(parents) >= count and opened >= count and not await _deliveries_busy(rig.redis):
             return
         await asyncio.sleep(0.005)
@@ -215,7 +220,7 @@ async def _searches_started(rig: _Rig, open_before: int, count: int, since: int)
 
 async def _deliveries_busy(redis: aioredis.Redis) -> bool:
     """True while a delivery job is queued or running (arq keeps it queued until done)."""
-    queued = await redis.zrange(QUEUE_NAME, 0, -1)
+    queued = await redis.zrange(BOT_KEYS.jobs, 0, -1)
     return any(job.startswith("deliver:") for job in queued)
 
 
@@ -227,7 +232,7 @@ async def _ack_latency(rig: _Rig, plan: _Plan) -> list[Result]:
         commands = rig.slash_commands(CONCURRENCY)
         for kind in ("bot", "bare") if number % 2 == 0 else ("bare", "bot"):
             since = rig.sandbox.slack.last_seq
-            open_before = await rig.redis.zcard(KEYS.open_deliveries)
+            open_before = await rig.redis.zcard(BOT_KEYS.open_deliveries)
             sent = time.perf_counter()
             answer = await rig.load(kind, SLASH, commands, connections=CONCURRENCY)
             if kind == "bot":
@@ -295,10 +300,10 @@ def _gc_note(rig: _Rig, pauses: dict[str, list[float]]) -> str:
 # -- 2. callback to last thread post --------------------------------------------------------
 
 
-async def _delivery_done(store: SearchStore, delivery_id: str) -> None:
+async def _delivery_done(deliveries: DeliveryStore, delivery_id: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        delivery = await store.get_delivery(delivery_id)
+        delivery = await deliveries.get(delivery_id)
         if delivery is not None and delivery.done:
             return
         await asyncio.sleep(0.002)
@@ -343,10 +348,11 @@ async def _callback_to_thread(rig: _Rig, plan: _Plan) -> list[Result]:
     await rig.servers["bot"].request({}, timeout=10)  # from here on, count its full GCs
     for request_id in newest:
         record = await rig.store.get_search(request_id)
-        if record is None or not isinstance(record.origin, SlackOrigin):
+        delivery_ids = await rig.deliveries.ids_of(request_id)
+        delivery = await rig.deliveries.get(delivery_ids[0]) if delivery_ids else None
+        if record is None or record.origin.front != SLACK or delivery is None:
             raise RuntimeError(f"search {request_id} is not one of the bursts' Slack searches")
-        parent_ts = record.origin.parent_ts
-        assert parent_ts is not None
+        parent_ts = delivery.parent_ts
         pending = await callback_for(rig.sandbox, request_id)
         if pending.results != FULL_THREAD_LEADS:
             raise RuntimeError(f"{record.description!r} found {pending.results} leads, not 25")
@@ -360,7 +366,7 @@ async def _callback_to_thread(rig: _Rig, plan: _Plan) -> list[Result]:
         answered.append(time.time() - sent)
         if response.status_code != 200:
             raise RuntimeError(f"the bot answered the callback {response.status_code}")
-        await _delivery_done(rig.store, record.delivery_ids[0])
+        await _delivery_done(rig.deliveries, delivery.delivery_id)
         replies, updates = _thread_events(rig.sandbox.slack.events.events_since(since), parent_ts)
         if not replies or not updates:
             raise RuntimeError(f"no thread for {request_id}: {len(replies)} replies")
@@ -409,7 +415,7 @@ async def _pending_searches(rig: _Rig, count: int) -> list[dict[str, str]]:
         record = SearchRecord(
             request_id=request_id,
             description=DESCRIPTIONS[0],
-            origin=McpOrigin(client="bench"),
+            origin=Origin(front="mcp", client="bench"),
             status=SearchState.QUEUED,
             created_at=now,
             phases={SearchState.QUEUED: now},
@@ -545,7 +551,9 @@ async def _rig(redis_url: str) -> AsyncIterator[_Rig]:
                 for kind, server in servers.items()
             }
             ports = {kind: int(answer["port"]) for kind, answer in started.items()}
-            yield _Rig(sandbox, redis, SearchStore(redis), http, loadgen, servers, ports, started)
+            store = SearchStore(redis, keys=KEYS)
+            deliveries = DeliveryStore(redis, KEYS, ttl=store.pending_ttl)
+            yield _Rig(sandbox, redis, store, deliveries, http, loadgen, servers, ports, started)
     finally:
         await redis.aclose()
 

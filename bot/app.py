@@ -24,8 +24,8 @@ from bot.messages import error_code
 from bot.resources import open_bot_runtime, running_background
 from bot.slack_client import create_bolt_app, create_slack_client
 from bot.slack_events import handle_slack_events
+from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint
-from shared.service import PollSchedule
 from shared.settings import Settings
 
 __all__ = ["create_app"]
@@ -52,18 +52,18 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            runtime = await stack.enter_async_context(
-                open_bot_runtime(settings, endpoint=endpoint, schedule=schedule)
-            )
             slack = create_slack_client(settings)
+            runtime, services = await stack.enter_async_context(
+                open_bot_runtime(settings, slack, endpoint=endpoint, schedule=schedule)
+            )
             socket_mode = settings.slack_app_token is not None
-            bot = BotContext(settings, runtime, slack, socket_mode=socket_mode)
+            bot = BotContext(settings, runtime, services, slack, socket_mode=socket_mode)
             app[BOT] = bot
             app[BOLT] = create_bolt_app(bot)
             await _check_slack_token(bot)
             worker = None
             if settings.leads_run_sweep:
-                worker = await stack.enter_async_context(running_background(runtime, slack))
+                worker = await stack.enter_async_context(running_background(runtime, services))
             else:
                 log.info("LEADS_RUN_SWEEP=false: `worker` processes deliver and sweep")
             app[HEALTH] = HealthChecks(runtime.endpoint.base_url, settings.slack_api_url, worker)

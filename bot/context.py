@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.jobs import BotServices
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -38,6 +39,9 @@ class BotContext:
 
     settings: Settings
     runtime: Runtime
+    """The core: the lead-search service, the API client, Redis."""
+    services: BotServices
+    """The bot's own: what it owes Slack, and the job queue that delivers it."""
     slack: AsyncWebClient
     """The bot's own Slack client (deliveries); listeners get Bolt's per-request one."""
     socket_mode: bool = False

@@ -1,14 +1,19 @@
-"""Bringing a search's Slack answer up to date: :class:`SlackDeliverer`.
+"""Bringing one ``/leads`` answer up to date in Slack, once, across processes: :class:`Deliverer`.
 
-The job queue runs :meth:`SlackDeliverer.deliver` whenever the search changes, one run at
-a time per delivery across every process (``shared.delivery.DeliveryRunner``). Each step is
-recorded right after it happens, so a run that dies half-way resumes where it stopped:
+The job queue runs :meth:`Deliverer.run` whenever the search changes. Only one process works
+on a delivery at a time (a Redis lock with a lease), and each step is recorded right after
+it happens, so a run that dies half-way resumes where it stopped:
 
 1. while the search runs, the parent message shows its phase (an edit only when the phase
    shown differs from the search's);
 2. once it is over, the thread replies are posted, each recorded as posted at once, so a
    resumed run starts after the last one that is up;
 3. the parent becomes the summary, and the delivery is complete.
+
+While a run works, a heartbeat renews both its lock and the delivery's deadline, however
+long Slack takes (retries, 429 waits): only a run whose process died lets them lapse, and
+then the requeue pass (``bot.worker``) runs it again. A run that loses its lock anyway
+(Redis failover, a frozen process) stops at once rather than post what the next run will.
 
 Slack's 429s are retried inside each call (slack_sdk retry handlers); anything else that
 fails raises, and the job queue retries the delivery later from the recorded step. A
@@ -18,18 +23,25 @@ the delivery with a warning instead of retrying forever.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from enum import Enum
 
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.deliveries import Delivery, DeliveryStore
 from bot.messages import error_code, post_message, update_message
 from bot.views.parent import ParentHeader, parent_progress, parent_summary, same_phase
 from bot.views.thread import thread_replies
-from shared.delivery import DeliveryProgress
-from shared.state.records import Delivery, SearchRecord, SearchState
+from shared.models import Lead
+from shared.state.records import SearchRecord, SearchState
+from shared.state.store import SearchStore
 
-__all__ = ["UNREACHABLE", "SlackDeliverer"]
+__all__ = ["UNREACHABLE", "Deliverer", "DeliveryOutcome"]
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +59,70 @@ UNREACHABLE = frozenset(
 """Slack errors after which this answer can never be delivered: give up, don't retry."""
 
 
-class SlackDeliverer:
-    """Implements ``shared.delivery.Deliverer`` with the bot's Slack client."""
+class DeliveryOutcome(Enum):
+    """How a delivery run ended."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    FINISHED = "finished"
+    """The answer is complete."""
+    UPDATED = "updated"
+    """Progress shown; more to come when the search changes."""
+    BUSY = "busy"
+    """Another process is working on it (or this run lost its lock); try again shortly."""
+    GONE = "gone"
+    """Nothing to do: unknown, already finished, or its search has expired from Redis."""
 
-    async def deliver(
-        self, delivery: Delivery, search: SearchRecord, progress: DeliveryProgress
-    ) -> bool:
-        """Show the search's current state; True once the answer is complete."""
+
+class Deliverer:
+    """Runs deliveries with the bot's Slack client, one run at a time per delivery."""
+
+    def __init__(self, deliveries: DeliveryStore, searches: SearchStore, slack: AsyncWebClient):
+        self.deliveries = deliveries
+        self.searches = searches
+        self.slack = slack
+
+    async def run(self, delivery_id: str) -> DeliveryOutcome:
+        """Bring the delivery up to date; see :class:`DeliveryOutcome`."""
+        lock = self.deliveries.lock(delivery_id)
+        if not await lock.acquire():
+            return DeliveryOutcome.BUSY
+        try:
+            delivery = await self.deliveries.get(delivery_id)
+            if delivery is None or delivery.done:
+                await self.deliveries.drop(delivery_id)
+                return DeliveryOutcome.GONE
+            search = await self.searches.get_search(delivery.request_id)
+            if search is None:
+                await self.deliveries.finish(delivery_id)
+                return DeliveryOutcome.GONE
+            work = asyncio.create_task(self.bring_up_to_date(delivery, search))
+            heartbeat = _Heartbeat(self.deliveries, lock, delivery_id, work)
+            async with heartbeat:
+                try:
+                    finished = await work
+                except asyncio.CancelledError:
+                    if not heartbeat.lost:
+                        raise
+                    return DeliveryOutcome.BUSY
+            if finished:
+                await self.deliveries.finish(delivery_id)
+                log.info(
+                    "search delivered",
+                    extra={"request_id": search.request_id, "delivery_id": delivery_id},
+                )
+                return DeliveryOutcome.FINISHED
+            return DeliveryOutcome.UPDATED
+        finally:
+            with contextlib.suppress(LockError):  # lost: another run may hold it now
+                await lock.release()
+
+    async def bring_up_to_date(self, delivery: Delivery, search: SearchRecord) -> bool:
+        """Show the search's current state in Slack; True once the answer is complete."""
         where = {"request_id": search.request_id, "delivery_id": delivery.delivery_id}
-        if delivery.origin.parent_ts is None:
-            log.warning("delivery without a parent message: nothing to update", extra=where)
-            return True
         try:
             if not search.is_terminal:
-                await self._show_phase(delivery, search, progress)
+                await self._show_phase(delivery, search)
                 return False
-            await self._finish(delivery, search, progress)
+            await self._finish(delivery, search)
             return True
         except SlackApiError as err:
             if error_code(err) not in UNREACHABLE:
@@ -73,44 +130,77 @@ class SlackDeliverer:
             log.warning(
                 "cannot deliver to this conversation any more (%s); giving up",
                 error_code(err),
-                extra={**where, "channel_id": delivery.origin.channel_id},
+                extra={**where, "channel_id": delivery.channel_id},
             )
             return True
 
-    async def _show_phase(
-        self, delivery: Delivery, search: SearchRecord, progress: DeliveryProgress
-    ) -> None:
+    async def _show_phase(self, delivery: Delivery, search: SearchRecord) -> None:
         # The command handler posts the parent showing "queued" before the delivery exists.
-        shown = progress.delivery.status_shown or SearchState.QUEUED.value
+        shown = delivery.status_shown or SearchState.QUEUED.value
         if shown == search.status.value:
             return
-        if same_phase(shown, search.status):  # "pending" reads as "queued": no edit needed
-            await progress.status_shown(search.status.value)
-            return
-        origin = delivery.origin
-        assert origin.parent_ts is not None
-        header = ParentHeader.of(search, origin.user_id)
-        await update_message(
-            self.client, origin.channel_id, origin.parent_ts, parent_progress(header, search.status)
-        )
-        await progress.status_shown(search.status.value)
-
-    async def _finish(
-        self, delivery: Delivery, search: SearchRecord, progress: DeliveryProgress
-    ) -> None:
-        origin = delivery.origin
-        assert origin.parent_ts is not None
-        leads = await progress.results() if search.status is SearchState.COMPLETED else []
-        replies = thread_replies(search, leads, origin.user_id)
-        for index in range(progress.parts_posted, len(replies)):
-            await post_message(
-                self.client, origin.channel_id, replies[index], thread_ts=origin.parent_ts
+        if not same_phase(shown, search.status):  # "pending" reads as "queued": no edit
+            header = ParentHeader.of(search, delivery.user_id)
+            await update_message(
+                self.slack,
+                delivery.channel_id,
+                delivery.parent_ts,
+                parent_progress(header, search.status),
             )
-            await progress.part_posted(index + 1)
-        # A search found for another request earlier and reused for this one was paid once.
-        reused = search.origin != origin
+        await self.deliveries.record(delivery.delivery_id, status_shown=search.status.value)
+
+    async def _finish(self, delivery: Delivery, search: SearchRecord) -> None:
+        leads: list[Lead] = []
+        if search.status is SearchState.COMPLETED:
+            leads = await self.searches.get_results(search.request_id) or []
+        replies = thread_replies(search, leads, delivery.user_id)
+        for index in range(delivery.parts_posted, len(replies)):
+            await post_message(
+                self.slack, delivery.channel_id, replies[index], thread_ts=delivery.parent_ts
+            )
+            await self.deliveries.record(delivery.delivery_id, parts_posted=index + 1)
         summary = parent_summary(
-            ParentHeader.of(search, origin.user_id), search, leads, reused=reused
+            ParentHeader.of(search, delivery.user_id), search, leads, reused=delivery.reused
         )
-        await update_message(self.client, origin.channel_id, origin.parent_ts, summary)
-        await progress.status_shown(search.status.value)
+        await update_message(self.slack, delivery.channel_id, delivery.parent_ts, summary)
+        await self.deliveries.record(delivery.delivery_id, status_shown=search.status.value)
+
+
+class _Heartbeat:
+    """Renews a running delivery's lock and deadline; cancels the work if the lock is lost."""
+
+    def __init__(
+        self, deliveries: DeliveryStore, lock: Lock, delivery_id: str, work: asyncio.Task[bool]
+    ) -> None:
+        self._deliveries = deliveries
+        self._lock = lock
+        self._delivery_id = delivery_id
+        self._work = work
+        self._task: asyncio.Task[None] | None = None
+        self.lost = False
+
+    async def __aenter__(self) -> _Heartbeat:
+        self._task = asyncio.create_task(self._beat(), name="leads-delivery-heartbeat")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _beat(self) -> None:
+        lease = self._deliveries.lease
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await self._lock.extend(lease, replace_ttl=True)
+            except LockError:
+                self.lost = True
+                log.error(
+                    "delivery lock lost mid-delivery; stopping this run",
+                    extra={"delivery_id": self._delivery_id},
+                )
+                self._work.cancel()
+                return
+            await self._deliveries.keep_open(self._delivery_id)

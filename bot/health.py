@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.context import BOT
-from shared.jobs import BackgroundWorker
+from bot.jobs import BackgroundWorker
 
 __all__ = ["HEALTH", "HealthChecks", "Reachability", "handle_healthz"]
 

@@ -8,11 +8,12 @@ from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncRespond
 
 from bot.context import BotContext
+from bot.deliveries import SlackRequest
 from bot.messages import respond_ephemeral
 from bot.views import status
 from bot.views.blocks import SlackMessage
 from shared.errors import APIError, InvalidRequestIdError, NotFoundError
-from shared.state.records import SearchState, SlackOrigin
+from shared.state.records import SearchState
 
 __all__ = ["show_status"]
 
@@ -20,16 +21,16 @@ log = logging.getLogger(__name__)
 
 
 async def show_status(
-    bot: BotContext, respond: AsyncRespond, origin: SlackOrigin, request_id: str
+    bot: BotContext, respond: AsyncRespond, asker: SlackRequest, request_id: str
 ) -> None:
     """Answer ephemerally with the search's state (asking the API only if Redis lacks it)."""
-    await respond_ephemeral(respond, await _status_of(bot, origin, request_id))
+    await respond_ephemeral(respond, await _status_of(bot, asker, request_id))
 
 
-async def _status_of(bot: BotContext, origin: SlackOrigin, request_id: str) -> SlackMessage:
+async def _status_of(bot: BotContext, asker: SlackRequest, request_id: str) -> SlackMessage:
     service = bot.runtime.service
     try:
-        record = await service.lookup(request_id, origin)
+        record = await service.lookup(request_id, asker.origin)
         leads = (
             await service.results(record.request_id)
             if record.status is SearchState.COMPLETED
@@ -41,7 +42,7 @@ async def _status_of(bot: BotContext, origin: SlackOrigin, request_id: str) -> S
         return status.status_unknown()
     except (APIError, RedisError, OSError) as err:
         log.warning(
-            "status lookup failed: %s", type(err).__name__, extra={"user_id": origin.user_id}
+            "status lookup failed: %s", type(err).__name__, extra={"user_id": asker.user_id}
         )
         return status.status_unavailable()
     return status.status_message(record, leads)

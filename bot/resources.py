@@ -1,20 +1,20 @@
-"""Opening what both bot processes need: the API endpoint (or the sandbox), the runtime,
-the Slack client and the background worker."""
+"""Opening what both bot processes need: the API (or the embedded sandbox), the core's
+runtime, and the bot's own services — deliveries, their job queue, the background worker."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import SlackDeliverer
-from sandbox.embedded import sandbox_base_url
-from shared.delivery import DeliveryRunner
-from shared.jobs import BackgroundWorker
-from shared.runtime import ApiEndpoint, Runtime, open_front_runtime
-from shared.service import PollSchedule
+from bot.deliveries import DeliveryStore
+from bot.delivery import Deliverer
+from bot.jobs import BackgroundWorker, BotServices
+from sandbox.embedded import embedded_sandbox
+from shared.polling import PollSchedule
+from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.settings import Settings
 from shared.sweep import Sweeper
 
@@ -23,32 +23,47 @@ __all__ = ["open_bot_runtime", "running_background"]
 log = logging.getLogger(__name__)
 
 
-def open_bot_runtime(
+@asynccontextmanager
+async def open_bot_runtime(
     settings: Settings,
+    slack: AsyncWebClient,
     *,
     endpoint: ApiEndpoint | None = None,
     schedule: PollSchedule | None = None,
-) -> AbstractAsyncContextManager[Runtime]:
-    """The runtime for the configured API — or, without credentials, an embedded sandbox.
+) -> AsyncIterator[tuple[Runtime, BotServices]]:
+    """The core's runtime for the configured API — or, without credentials, an embedded
+    sandbox — and the bot's services on top of it, listening to the core's changes.
 
     The sandbox's Slack stand-in is never used for Slack: only ``SLACK_API_URL`` decides.
     """
-    return open_front_runtime(
-        settings, start_sandbox=sandbox_base_url, endpoint=endpoint, schedule=schedule
-    )
+    async with AsyncExitStack() as stack:
+        sandbox_url = await stack.enter_async_context(
+            embedded_sandbox(
+                endpoint is None and settings.uses_sandbox, settings.leads_sandbox_speed
+            )
+        )
+        runtime = await stack.enter_async_context(
+            open_runtime(settings, endpoint=endpoint, sandbox_url=sandbox_url, schedule=schedule)
+        )
+        deliveries = DeliveryStore(
+            runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
+        )
+        services = BotServices(
+            deliveries=deliveries,
+            deliverer=Deliverer(deliveries, runtime.store, slack),
+            sweeper=Sweeper(runtime.service),
+            queue=runtime.connections.arq,
+        )
+        await runtime.bus.subscribe(services.on_change)
+        yield runtime, services
 
 
 @asynccontextmanager
 async def running_background(
-    runtime: Runtime, slack: AsyncWebClient
+    runtime: Runtime, services: BotServices
 ) -> AsyncIterator[BackgroundWorker]:
-    """Slack deliveries and the poll sweep, running in this process."""
-    worker = BackgroundWorker(
-        runtime.connections,
-        runner=DeliveryRunner(runtime.store, SlackDeliverer(slack)),
-        sweeper=Sweeper(runtime.service),
-        queue_name=runtime.store.keys.jobs,
-    )
+    """Slack deliveries, the poll sweep and the requeue pass, running in this process."""
+    worker = BackgroundWorker(runtime.connections, services)
     await worker.start()
     try:
         yield worker

@@ -2,10 +2,11 @@
 
 The order matters: check the database (nothing is posted if it is down), post the visible
 parent message (if the bot cannot post here, the person is told how to invite it and the
-API is never called), then submit with the parent's ``ts`` in the record, so the delivery
-knows where to answer. If the submission fails, the parent says why and who can fix it;
-if a shutdown cuts it short (the rate limiter can hold it for up to 90 s, shutdown waits
-10), the parent says the search did not start, rather than keep promising it.
+API is never called), submit, then record the delivery — where the parent is — and queue
+its first run; from then on the core's change events keep it up to date. If the submission
+fails, the parent says why and who can fix it; if a shutdown cuts it short (the rate
+limiter can hold it for up to 90 s, shutdown waits 10), the parent says the search did not
+start, rather than keep promising it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext
+from bot.deliveries import SlackRequest
 from bot.messages import (
     CANNOT_POST_HERE,
     error_code,
@@ -29,10 +31,14 @@ from bot.messages import (
 )
 from bot.views import notices
 from bot.views.parent import ParentHeader, parent_not_started, parent_progress, parent_waiting
-from shared.client import RequestKind
-from shared.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
-from shared.state.limiter import notify_rate_limit_waits
-from shared.state.records import SearchState, SlackOrigin
+from shared.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    RateLimitError,
+)
+from shared.state.records import SearchState
 
 __all__ = ["start_search"]
 
@@ -49,19 +55,19 @@ async def start_search(
     bot: BotContext,
     client: AsyncWebClient,
     respond: AsyncRespond,
-    origin: SlackOrigin,
+    asker: SlackRequest,
     description: str,
 ) -> None:
     """Post the parent message and submit the search (``description`` is valid, decoded)."""
-    where = {"channel_id": origin.channel_id, "user_id": origin.user_id}
+    where = {"channel_id": asker.channel_id, "user_id": asker.user_id}
     if not await bot.runtime.connections.ping():
         log.error("Redis is unreachable: /leads refused", extra=where)
         await respond_ephemeral(respond, notices.database_down())
         return
-    header = ParentHeader(origin.user_id, description, sandbox=bot.runtime.endpoint.sandbox)
+    header = ParentHeader(asker.user_id, description, sandbox=bot.runtime.endpoint.sandbox)
     try:
         parent_ts = await post_message(
-            client, origin.channel_id, parent_progress(header, SearchState.QUEUED)
+            client, asker.channel_id, parent_progress(header, SearchState.QUEUED)
         )
     except SlackApiError as err:
         if error_code(err) not in CANNOT_POST_HERE:
@@ -69,20 +75,19 @@ async def start_search(
         log.info("cannot post here (%s): told the user", error_code(err), extra=where)
         await respond_ephemeral(respond, notices.not_in_channel())
         return
-    origin = origin.model_copy(update={"parent_ts": parent_ts})
     try:
-        reason = await _submit(bot, client, origin, header, description)
+        reason = await _submit(bot, client, asker, parent_ts, header, description)
     except asyncio.CancelledError:
         # The shutdown stopped waiting for us (bot.context.BotContext.drain), most likely
         # in the rate limiter: no delivery was recorded, so nothing would ever answer this
         # parent. Say so, then stop. (Were it cut short after recording one, that delivery
         # would still replace this message with the results.)
         log.warning("search not started: Leads stopped while submitting it", extra=where)
-        await _say_interrupted(client, origin.channel_id, parent_ts, header)
+        await _say_interrupted(client, asker.channel_id, parent_ts, header)
         raise
     if reason is not None:
         await update_message(
-            client, origin.channel_id, parent_ts, parent_not_started(header, reason)
+            client, asker.channel_id, parent_ts, parent_not_started(header, reason)
         )
 
 
@@ -105,32 +110,35 @@ async def _say_interrupted(
 async def _submit(
     bot: BotContext,
     client: AsyncWebClient,
-    origin: SlackOrigin,
+    asker: SlackRequest,
+    parent_ts: str,
     header: ParentHeader,
     description: str,
 ) -> str | None:
     """Submit; None when the search is on its way, else why it did not start (mrkdwn)."""
-    where = {"channel_id": origin.channel_id, "user_id": origin.user_id}
+    channel_id = asker.channel_id
+    where = {"channel_id": channel_id, "user_id": asker.user_id}
     told_waiting = False
 
-    async def on_wait(kind: RequestKind, seconds: float) -> None:
+    async def on_wait(seconds: float) -> None:
         # The shared budget makes us wait for a slot: say when the search will run.
         nonlocal told_waiting
-        if kind != "submit" or told_waiting or seconds < _MENTION_WAIT_AFTER:
+        if told_waiting or seconds < _MENTION_WAIT_AFTER:
             return
         told_waiting = True
         starts_at = datetime.now(UTC) + timedelta(seconds=seconds)
-        assert origin.parent_ts is not None
         try:
-            await update_message(
-                client, origin.channel_id, origin.parent_ts, parent_waiting(header, starts_at)
-            )
+            await update_message(client, channel_id, parent_ts, parent_waiting(header, starts_at))
         except SlackApiError as err:
             log.warning("could not show the rate-limit wait (%s)", error_code(err), extra=where)
 
     try:
-        with notify_rate_limit_waits(on_wait):
-            result = await bot.runtime.service.submit(description, origin)
+        result = await bot.runtime.service.submit(description, asker.origin, on_wait=on_wait)
+        delivery = await bot.services.deliveries.add(
+            result.search.request_id, asker=asker, parent_ts=parent_ts, reused=result.reused
+        )
+        if delivery is not None:  # None: the search expired from Redis in between
+            await bot.services.enqueue(delivery.delivery_id, "new")
     except RateLimitError as err:
         retry_after = float(err.retry_after or 60)
         log.warning("rate limited: search not started (retry in %.0f s)", retry_after, extra=where)
@@ -145,6 +153,11 @@ async def _submit(
     except BadRequestError as err:
         log.warning("the API refused the search (%s)", err.code, extra=where)
         return notices.api_refused(err.code)
+    except InternalServerError:
+        # Not retried: a POST answered 500 may have created the search (and a retry a second,
+        # billed one). The person decides whether to run it again.
+        log.warning("search not started: the API answered 500", extra=where)
+        return notices.api_failed()
     except APIError as err:
         log.warning("search not started: %s", type(err).__name__, extra=where)
         return notices.api_unavailable()

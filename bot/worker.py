@@ -45,8 +45,8 @@ def load_worker_settings() -> Settings:
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Deliver and sweep until ``stop`` is set."""
     async with (
-        open_bot_runtime(settings) as runtime,
-        running_background(runtime, create_slack_client(settings)),
+        open_bot_runtime(settings, create_slack_client(settings)) as (runtime, services),
+        running_background(runtime, services),
     ):
         log.info("Leads worker running: Slack deliveries and the poll sweep")
         await stop.wait()

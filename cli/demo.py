@@ -27,7 +27,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.app import create_app
-from bot.context import BOT
+from bot.context import BOT, BotContext
 from mcp_server.server import create_server
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from sandbox.slack import (
@@ -40,10 +40,9 @@ from sandbox.slack import (
     slash_command_body,
 )
 from shared.logs import configure_logging
+from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint
-from shared.service import PollSchedule
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
-from shared.state.store import SearchStore
 
 __all__ = ["main", "run_demo"]
 
@@ -82,17 +81,17 @@ def _settings(sandbox: RunningSandbox, bot_url: str) -> Settings:
 @asynccontextmanager
 async def _running_bot(
     settings: Settings, endpoint: ApiEndpoint, sock: socket.socket
-) -> AsyncIterator[SearchStore]:
+) -> AsyncIterator[BotContext]:
     """The real bot app on an already-bound socket (so its URL was known beforehand).
 
-    Yields the bot's store, where the demo reads when the answer is complete.
+    Yields the bot's resources, where the demo reads when the answer is complete.
     """
     app = create_app(settings, endpoint=endpoint, schedule=PollSchedule().scaled(1 / SPEED))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
-        yield app[BOT].runtime.store
+        yield app[BOT]
     finally:
         await runner.cleanup()
 
@@ -140,17 +139,17 @@ def _clip_lines(text: str, limit: int) -> str:
     return "\n".join([*lines[:limit], f"… ({len(lines) - limit} more lines in the thread)"])
 
 
-async def _answer_complete(store: SearchStore) -> bool:
+async def _answer_complete(bot: BotContext) -> bool:
     """True once the bot has recorded its answer to the search as finished."""
-    for record in await store.recent(1):
-        for delivery_id in record.delivery_ids:
-            delivery = await store.get_delivery(delivery_id)
+    for record in await bot.runtime.store.recent(1):
+        for delivery_id in await bot.services.deliveries.ids_of(record.request_id):
+            delivery = await bot.services.deliveries.get(delivery_id)
             if delivery is not None and delivery.done:
                 return True
     return False
 
 
-async def _follow_channel(slack: SlackState, store: SearchStore, since: int, out: Console) -> str:
+async def _follow_channel(slack: SlackState, bot: BotContext, since: int, out: Console) -> str:
     """Print the channel's events as they happen until the answer is complete; its ts."""
     parent_ts: str | None = None
     deadline = time.monotonic() + STEP_TIMEOUT
@@ -169,7 +168,7 @@ async def _follow_channel(slack: SlackState, store: SearchStore, since: int, out
                 out.print(Text(f"  ↻ parent updated: {_status_line(slack, event)}"))
             elif event.kind == "message_posted" and event.thread_ts == parent_ts:
                 out.print(Text(f"  ↳ thread reply:   {_first_line(slack, event)}"))
-        if parent_ts is not None and await _answer_complete(store):
+        if parent_ts is not None and await _answer_complete(bot):
             return parent_ts
     raise DemoFailed(f"the thread did not complete within {STEP_TIMEOUT:g} s")
 
@@ -185,7 +184,7 @@ async def _slack_part(sandbox: RunningSandbox, out: Console) -> None:
         sock.bind(("127.0.0.1", 0))
         bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         settings = _settings(sandbox, bot_url)
-        async with _running_bot(settings, _endpoint(sandbox), sock) as store:
+        async with _running_bot(settings, _endpoint(sandbox), sock) as bot:
             print(
                 f"  bot on {bot_url} (callbacks: {bot_url}/callbacks/nyne/…), in-process "
                 f"store, Slack stand-in at {sandbox.slack_api_url}"
@@ -193,7 +192,7 @@ async def _slack_part(sandbox: RunningSandbox, out: Console) -> None:
             print(f"  @{USER_NAME} in #{CHANNEL_NAME}: /leads {SLACK_DESCRIPTION}")
             since = slack.events.last_seq
             await _send_slash_command(slack, bot_url, sandbox.base_url + "/slack")
-            parent_ts = await _follow_channel(slack, store, since, out)
+            parent_ts = await _follow_channel(slack, bot, since, out)
     out.print()
     thread = _clip_lines(render_thread(slack, CHANNEL, parent_ts), THREAD_LINES_SHOWN)
     out.print(Panel(thread, title="#leads, as Slack shows it (start of the thread)"))

@@ -33,7 +33,10 @@ from shared.errors import (
 from shared.logs import configure_logging
 from shared.models import Lead
 from shared.settings import Settings, SettingsError, load_settings
-from shared.state.records import CliOrigin, SearchRecord, SearchState
+from shared.state.records import Origin, SearchRecord, SearchState
+
+CLI_ORIGIN = Origin(front="cli")
+"""What the core records as the origin of the searches started here."""
 
 __all__ = ["app", "main"]
 
@@ -220,7 +223,7 @@ def search(
     async def work(settings: Settings) -> ExitCode:
         async with open_session(settings, notice=_stderr()) as session:
             service = session.service
-            result = await service.submit(description, CliOrigin(), fresh=fresh)
+            result = await service.submit(description, CLI_ORIGIN, fresh=fresh)
             record = result.search
             if result.reused:
                 _say(f"Reusing a recent identical search ({record.request_id}).")
@@ -262,7 +265,7 @@ def status(
     async def work(settings: Settings) -> ExitCode:
         async with open_session(settings, notice=_stderr()) as session:
             service = session.service
-            record = await service.lookup(request_id, CliOrigin())
+            record = await service.lookup(request_id, CLI_ORIGIN)
             if not record.is_terminal:
                 record = await service.refresh(record.request_id) or record
             if wait and not record.is_terminal:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from sandbox.embedded import sandbox_base_url
-from shared.runtime import Runtime, open_front_runtime
+from sandbox.embedded import embedded_sandbox
+from shared.runtime import Runtime, open_runtime
 from shared.service import LeadsService
 from shared.settings import Settings
 
@@ -37,5 +37,8 @@ async def open_session(settings: Settings, *, notice: Console) -> AsyncIterator[
             "No NYNE_API_KEY set: using the local sandbox (synthetic people, "
             f"{settings.leads_sandbox_speed:g}x faster than the real API)."
         )
-    async with open_front_runtime(settings, start_sandbox=sandbox_base_url) as runtime:
+    async with (
+        embedded_sandbox(settings.uses_sandbox, settings.leads_sandbox_speed) as sandbox_url,
+        open_runtime(settings, sandbox_url=sandbox_url) as runtime,
+    ):
         yield Session(runtime, runtime.endpoint.sandbox)

@@ -14,13 +14,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server._state import LeadsContext
-from mcp_server.tools import register_tools
-from sandbox.embedded import sandbox_base_url
-from shared.client import RequestKind
-from shared.runtime import ApiEndpoint, open_front_runtime
-from shared.service import PollSchedule
+from mcp_server.tools import LeadsContext, register_tools
+from sandbox.embedded import embedded_sandbox
+from shared.polling import PollSchedule
+from shared.runtime import ApiEndpoint, open_runtime
 from shared.settings import Settings
+from shared.state.limiter import RequestKind
 
 __all__ = ["LeadsContext", "create_server"]
 
@@ -56,13 +55,21 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(_server: MCPServer[LeadsContext]) -> AsyncIterator[LeadsContext]:
         async with AsyncExitStack() as stack:
+            sandbox_url = await stack.enter_async_context(
+                embedded_sandbox(
+                    endpoint is None and settings.uses_sandbox, settings.leads_sandbox_speed
+                )
+            )
             runtime = await stack.enter_async_context(
-                open_front_runtime(
-                    settings, start_sandbox=sandbox_base_url, endpoint=endpoint, schedule=schedule
+                open_runtime(
+                    settings,
+                    endpoint=endpoint,
+                    sandbox_url=sandbox_url,
+                    limiter_max_wait=_LIMITER_MAX_WAIT,
+                    schedule=schedule,
                 )
             )
             api = runtime.endpoint
-            runtime.limiter.max_wait.update(_LIMITER_MAX_WAIT)
             log.info(
                 "MCP server ready",
                 extra={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -17,7 +18,6 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_server._errors import tool_errors
-from mcp_server._state import LeadsContext
 from mcp_server.models import SearchList, SearchOutcome
 from mcp_server.views import (
     DEFAULT_MAX_RESULTS,
@@ -27,13 +27,31 @@ from mcp_server.views import (
     search_list_text,
     search_outcome,
 )
-from shared.state.records import McpOrigin, SearchRecord, SearchState
+from shared.service import LeadsService
+from shared.state.records import Origin, SearchRecord, SearchState
 
-__all__ = ["get_search_status", "list_searches", "register_tools", "search_leads"]
+__all__ = [
+    "LeadsContext",
+    "get_search_status",
+    "list_searches",
+    "register_tools",
+    "search_leads",
+]
 
 MAX_WAIT_SECONDS = 45
 """Many clients give up on a tool call after 60–120 s; a wait stays well inside that."""
 DEFAULT_WAIT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LeadsContext:
+    """What the server's lifespan hands to every tool call."""
+
+    service: LeadsService
+    """The process's lead-search service (over Redis and the API)."""
+    sandbox: bool
+    """True when searches go to the local sandbox rather than the real API."""
+
 
 LeadsCtx = Context[LeadsContext, Any]
 
@@ -101,11 +119,11 @@ def _state(ctx: LeadsCtx) -> LeadsContext:
     return state
 
 
-def _origin(ctx: LeadsCtx) -> McpOrigin:
+def _origin(ctx: LeadsCtx) -> Origin:
     """Who is calling, as far as the client said (its name from the handshake)."""
     params = ctx.session.client_params
     name = params.client_info.name if params is not None else None
-    return McpOrigin(client=name[:100] if name else None)
+    return Origin(front="mcp", client=name[:100] if name else None)
 
 
 def _result(outcome: SearchOutcome | SearchList, text: str) -> CallToolResult:

@@ -20,6 +20,7 @@ from mcp_server.models import (
     LeadAuthor,
     LeadEngagement,
     LeadItem,
+    OriginName,
     SearchList,
     SearchOutcome,
     SearchSummary,
@@ -327,6 +328,14 @@ def outcome_text(outcome: SearchOutcome) -> str:
     return "\n".join(lines)
 
 
+_ORIGIN_NAMES: dict[str, OriginName] = {"slack": "slack", "mcp": "mcp", "cli": "cli"}
+
+
+def _origin_name(front: str) -> OriginName:
+    """The front that started a search, as the schema names it."""
+    return _ORIGIN_NAMES.get(front, "other")
+
+
 def search_summary(record: SearchRecord) -> SearchSummary:
     """One line of :func:`search_list`."""
     return SearchSummary(
@@ -340,7 +349,7 @@ def search_summary(record: SearchRecord) -> SearchSummary:
             round(record.elapsed_seconds, 1) if record.elapsed_seconds is not None else None
         ),
         source="sandbox" if record.sandbox else "api",
-        origin=record.origin.kind,
+        origin=_origin_name(record.origin.front),
     )
 
 

@@ -1,10 +1,11 @@
-"""Shared library of the Leads product: the Person Leads API client, settings and state.
+"""The front-agnostic core of Leads: the Person Leads API client, models, errors, settings,
+logs, the search lifecycle and its Redis state, and the one policy for untrusted text.
 
-It never imports Slack, aiohttp's web server or MCP; the fronts (``bot``, ``mcp_server``,
-``cli``) build on it.
+It never imports a front (``bot``, ``mcp_server``, ``cli``), Slack, MCP or the sandbox;
+the fronts build on it (import-linter contracts in ``pyproject.toml`` keep it so).
 """
 
-from shared.client import DEFAULT_BASE_URL, NyneClient, RequestGate, RequestKind
+from shared.client import DEFAULT_BASE_URL, NyneClient
 from shared.errors import (
     APIConnectionError,
     APIError,
@@ -51,8 +52,6 @@ __all__ = [
     "NotFoundError",
     "NyneClient",
     "RateLimitError",
-    "RequestGate",
-    "RequestKind",
     "Search",
     "SearchAccepted",
     "SearchStatus",

@@ -1,4 +1,4 @@
-"""Pure retry and polling decisions, kept free of I/O so tests can table-drive them.
+"""Pure retry decisions, kept free of I/O so tests can table-drive them.
 
 The client asks these functions what to do; it never sleeps or retries on its own judgement.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Iterator
 from typing import Literal
 
 Method = Literal["GET", "POST"]
@@ -19,11 +18,6 @@ MAX_RETRY_DELAY = 8.0
 """Longest backoff between two retries (``Retry-After`` aside)."""
 MAX_RETRY_AFTER = 60.0
 """Longest ``Retry-After`` the client will sleep through; past it, RateLimitError at once."""
-
-# Polling the API for a search's status: GETs count against the 60/min limit, so polls
-# start quick (a search that takes ~1 s costs two or three GETs) and slow down fast.
-POLL_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
-MAX_POLL_DELAY = 30.0
 
 
 # Answers after which the API cannot have created a search: 429 (refused before any work),
@@ -114,10 +108,3 @@ def retry_delay(
     if retry_after is not None:
         return retry_after if retry_after <= max_retry_after else None
     return backoff_delay(retries_done, jitter=jitter)
-
-
-def poll_delays() -> Iterator[float]:
-    """Delays between status polls: 0.5, 1, 2, 4, 8, 15, then every 30 s."""
-    yield from POLL_DELAYS
-    while True:
-        yield MAX_POLL_DELAY

@@ -24,18 +24,20 @@ Behaviour a caller can rely on:
   was lost (read timeout, dropped connection), the search may exist, so it raises
   instead of guessing.
 * Every attempt — retries and polls included — first passes the optional ``gate`` (the
-  shared rate limiter), because the API counts every request against one budget.
+  shared rate limiter), because the API counts every request against one budget. A caller
+  that wants to hear of a wait for the budget passes ``on_wait`` to :meth:`create_search`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -52,9 +54,11 @@ from shared.errors import (
     error_for_response,
 )
 from shared.models import Search, SearchAccepted, SearchStatus, SuccessEnvelope
+from shared.polling import PollSchedule
+from shared.state.limiter import RateLimiter, RequestKind, WaitListener
 from shared.validation import validate_description
 
-__all__ = ["DEFAULT_BASE_URL", "NyneClient", "RequestGate", "RequestKind", "StatusCallback"]
+__all__ = ["DEFAULT_BASE_URL", "NyneClient", "StatusCallback"]
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +66,12 @@ DEFAULT_BASE_URL = "https://api.nyne.ai"
 LEADS_PATH = "/person/leads"
 USER_AGENT = "leads/0.1 (+python-httpx)"
 
-RequestKind = Literal["submit", "poll"]
-"""What a request is for, so a limiter can serve submissions before status polls."""
-
 StatusCallback = Callable[[Search], Awaitable[None] | None]
 """Called with the search each time its status changes while waiting."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class RequestGate(Protocol):
-    """Something every request must pass first, e.g. a rate limiter shared by processes."""
-
-    async def acquire(self, kind: RequestKind) -> object:
-        """Return when the request may go (the value is ignored); raise to refuse it."""
 
 
 def _secret(value: str | SecretStr) -> str:
@@ -107,7 +101,8 @@ class NyneClient:
         timeout: seconds for each request (connect time is capped at 5 s).
         max_retries: extra attempts after a retryable failure.
         max_retry_after: the longest ``Retry-After`` to sleep through.
-        gate: an optional limiter every request must pass first.
+        gate: the shared rate limiter every request must pass first (None: no limit).
+        schedule: when :meth:`wait_for_search` polls.
         transport: an optional httpx transport (tests pass ``httpx.MockTransport``).
     """
 
@@ -120,7 +115,8 @@ class NyneClient:
         timeout: float = 30.0,
         max_retries: int = 2,
         max_retry_after: float = _retry.MAX_RETRY_AFTER,
-        gate: RequestGate | None = None,
+        gate: RateLimiter | None = None,
+        schedule: PollSchedule | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if max_retries < 0:
@@ -129,6 +125,7 @@ class NyneClient:
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
         self.gate = gate
+        self.schedule = schedule or PollSchedule()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
@@ -163,17 +160,22 @@ class NyneClient:
         await self._http.aclose()
 
     async def create_search(
-        self, description: str, *, callback_url: str | None = None
+        self,
+        description: str,
+        *,
+        callback_url: str | None = None,
+        on_wait: WaitListener | None = None,
     ) -> SearchAccepted:
         """Submit a search; returns the accepted search (``request_id``, ``status="queued"``).
 
         Raises :class:`InvalidDescriptionError` before any request when the description,
-        trimmed, is not 10–2000 characters.
+        trimmed, is not 10–2000 characters. ``on_wait(seconds)`` hears of every wait for
+        the rate limiter before it starts (the bot tells the person when it will run).
         """
         body: dict[str, Any] = {"search_description": validate_description(description)}
         if callback_url is not None:
             body["callback_url"] = callback_url
-        accepted = await self._request("POST", SearchAccepted, json=body)
+        accepted = await self._request("POST", SearchAccepted, json=body, on_wait=on_wait)
         log.info("search submitted", extra={"request_id": accepted.request_id})
         return accepted
 
@@ -192,9 +194,10 @@ class NyneClient:
     ) -> Search:
         """Poll until the search is completed or failed, and return it.
 
-        Polls after 0.5, 1, 2, 4, 8 and 15 seconds, then every 30 s: each GET counts
-        against the API's 60/min limit, so a search that takes ~1 s costs two polls and a
-        long one about two a minute. ``on_status`` (sync or async) is called on every
+        Polls on the product's one :class:`~shared.polling.PollSchedule` (1, 2, 4, 8, 15 s,
+        then every 30 s): each GET counts against the API's 60/min limit, so a search that
+        takes ~1 s costs two polls and a long one about two a minute. ``on_status`` (sync or
+        async) is called on every
         status change. Raises :class:`SearchWaitTimeout` when ``timeout`` seconds pass
         first; the search itself carries on.
         """
@@ -202,7 +205,8 @@ class NyneClient:
         started = self._now()
         deadline = started + timeout
         last_status: SearchStatus | None = None
-        for delay in _retry.poll_delays():
+        for polls_done in itertools.count():
+            delay = self.schedule.delay(polls_done, has_callback=False)
             remaining = deadline - self._now()
             if remaining <= 0:
                 raise SearchWaitTimeout(
@@ -216,7 +220,7 @@ class NyneClient:
                     await settle(on_status(search))
             if search.is_terminal:
                 return search
-        raise AssertionError("unreachable: poll_delays() never ends")  # pragma: no cover
+        raise AssertionError("unreachable: itertools.count() never ends")  # pragma: no cover
 
     async def _request(
         self,
@@ -225,12 +229,13 @@ class NyneClient:
         *,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
+        on_wait: WaitListener | None = None,
     ) -> ModelT:
         kind: RequestKind = "submit" if method == "POST" else "poll"
         retries_done = 0
         while True:
             if self.gate is not None:
-                await self.gate.acquire(kind)
+                await self.gate.acquire(kind, on_wait=on_wait)
             try:
                 response = await self._http.request(method, LEADS_PATH, params=params, json=json)
             except httpx.TransportError as err:

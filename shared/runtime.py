@@ -9,21 +9,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from shared.client import NyneClient
-from shared.jobs import ArqDeliveryQueue
-from shared.service import LeadsService, PollSchedule
+from shared.polling import PollSchedule
+from shared.service import LeadsService
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.connection import RedisConnections, connect_redis
 from shared.state.events import EventBus
 from shared.state.keys import Keys
-from shared.state.limiter import RateLimiter, RateWindow
+from shared.state.limiter import RateLimiter, RateWindow, RequestKind
 from shared.state.store import SearchStore, StoreTimings
 
-__all__ = ["ApiEndpoint", "Runtime", "SandboxStarter", "open_front_runtime", "open_runtime"]
+__all__ = ["ApiEndpoint", "Runtime", "open_runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,10 @@ class Runtime:
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
-    endpoint: ApiEndpoint,
     *,
+    endpoint: ApiEndpoint | None = None,
+    sandbox_url: str | None = None,
+    limiter_max_wait: Mapping[RequestKind, float] | None = None,
     redis_url: str | None = None,
     callback_base_url: str | None = None,
     keys: Keys | None = None,
@@ -79,8 +81,22 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Open Redis, the limiter, the API client and the service; close them on exit.
 
-    ``redis_url`` and ``callback_base_url`` default to ``REDIS_URL`` and ``PUBLIC_BASE_URL``.
+    Args:
+        settings: the product's settings.
+        endpoint: the API to use; by default the one the settings name.
+        sandbox_url: a local sandbox the front started because no API key is set
+            (``sandbox.embedded``). It is announced in the log, polled on a schedule
+            scaled to its speed, and its searches are kept apart from other processes'.
+        limiter_max_wait: how long a request of each kind may wait for the shared budget
+            in this process (the MCP server keeps tool calls short).
+        redis_url: defaults to ``REDIS_URL``.
+        callback_base_url: defaults to ``PUBLIC_BASE_URL``.
+        keys, timings, schedule: the key prefix, retention and poll timing.
     """
+    if endpoint is None and sandbox_url is not None:
+        endpoint, schedule, keys = _embedded_sandbox(settings, sandbox_url, schedule, keys)
+    elif endpoint is None:
+        endpoint = ApiEndpoint.from_settings(settings)
     if redis_url is None and settings.redis_url is not None:
         redis_url = settings.redis_url.get_secret_value()
     if callback_base_url is None:
@@ -96,12 +112,14 @@ async def open_runtime(
             RateWindow(settings.leads_rate_limit_per_minute, 60.0),
             RateWindow(settings.leads_rate_limit_per_hour, 3600.0),
         ),
+        max_wait=limiter_max_wait,
     )
     client = NyneClient(
         api_key=endpoint.api_key,
         api_secret=endpoint.api_secret,
         base_url=endpoint.base_url,
         gate=limiter,
+        schedule=schedule,
     )
     store = SearchStore(connections.redis, keys=keys, timings=timings)
     bus = EventBus(connections.redis, keys.events)
@@ -109,7 +127,6 @@ async def open_runtime(
         client=client,
         store=store,
         bus=bus,
-        deliveries=ArqDeliveryQueue(connections.arq, queue_name=keys.jobs),
         callback_base_url=callback_base_url,
         reuse_window=settings.leads_reuse_window_seconds,
         sandbox=endpoint.sandbox,
@@ -124,51 +141,22 @@ async def open_runtime(
         await connections.aclose()
 
 
-SandboxStarter = Callable[[float], AbstractAsyncContextManager[str]]
-"""Runs a local sandbox ``speed`` times faster than the API for a while; yields its base URL.
-
-The fronts pass :func:`sandbox.embedded.sandbox_base_url`: ``shared`` never imports the
-sandbox (a separate service) itself.
-"""
-
-
-@asynccontextmanager
-async def open_front_runtime(
-    settings: Settings,
-    *,
-    start_sandbox: SandboxStarter,
-    endpoint: ApiEndpoint | None = None,
-    schedule: PollSchedule | None = None,
-) -> AsyncIterator[Runtime]:
-    """A front's runtime: the configured API or, without credentials, an embedded sandbox.
-
-    The sandbox is announced in the log and polled on a schedule scaled to its speed, so a
-    search costs as many polls as it would on the real API. ``endpoint`` overrides the
-    settings (the demo and tests pass a sandbox they started themselves).
-    """
-    keys: Keys | None = None
-    async with AsyncExitStack() as stack:
-        if endpoint is None and settings.uses_sandbox:
-            speed = settings.leads_sandbox_speed
-            base_url = await stack.enter_async_context(start_sandbox(speed))
-            log.warning(
-                "NYNE_API_KEY is not set: searching the local sandbox at %s (synthetic people, "
-                "%gx faster than the real API); results say they came from the sandbox. Set "
-                "NYNE_API_KEY and NYNE_API_SECRET for real leads.",
-                base_url,
-                speed,
-            )
-            endpoint = ApiEndpoint(base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
-            schedule = schedule or PollSchedule().scaled(1 / speed)
-            if settings.redis_url is not None:
-                # This sandbox is private to this process: keep its searches apart from the
-                # other processes on this Redis, whose API (or sandbox) never heard of them.
-                keys = Keys(prefix=f"leads-sandbox-{secrets.token_hex(4)}")
-                log.warning(
-                    "with a local sandbox, this process keeps its state apart (%s:*)", keys.prefix
-                )
-        elif endpoint is None:
-            endpoint = ApiEndpoint.from_settings(settings)
-        yield await stack.enter_async_context(
-            open_runtime(settings, endpoint, keys=keys, schedule=schedule)
-        )
+def _embedded_sandbox(
+    settings: Settings, base_url: str, schedule: PollSchedule | None, keys: Keys | None
+) -> tuple[ApiEndpoint, PollSchedule, Keys | None]:
+    """The endpoint, poll schedule and keys for a sandbox this process started itself."""
+    speed = settings.leads_sandbox_speed
+    log.warning(
+        "NYNE_API_KEY is not set: searching the local sandbox at %s (synthetic people, %gx "
+        "faster than the real API); results say they came from the sandbox. Set "
+        "NYNE_API_KEY and NYNE_API_SECRET for real leads.",
+        base_url,
+        speed,
+    )
+    endpoint = ApiEndpoint(base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
+    if settings.redis_url is not None and keys is None:
+        # This sandbox is private to this process: keep its searches apart from the other
+        # processes on this Redis, whose API (or sandbox) never heard of them.
+        keys = Keys(prefix=f"leads-sandbox-{secrets.token_hex(4)}")
+        log.warning("with a local sandbox, this process keeps its state apart (%s:*)", keys.prefix)
+    return endpoint, schedule or PollSchedule().scaled(1 / speed), keys

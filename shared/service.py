@@ -7,8 +7,8 @@ bus. All state lives in Redis, so any process can pick up where another left off
   (with a per-search callback URL when there is a public base URL) and records the search
   with its first poll due;
 * **apply** takes news of a search — from a poll or a callback, in any process, any number
-  of times — records phase changes, completes the search exactly once, announces every
-  change on the event bus and queues the Slack deliveries that hang on it;
+  of times — records phase changes, completes the search exactly once and announces every
+  change on the event bus (:mod:`shared.state.events`), the one way the fronts hear of it;
 * **wait** follows one search until it finishes: woken within milliseconds by the event bus
   when news lands anywhere, and polling it itself when its poll falls due.
 """
@@ -18,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -35,78 +34,26 @@ from shared.errors import (
     RateLimitError,
 )
 from shared.models import Lead, LeadCallback, Search
-from shared.state.events import EventBus
-from shared.state.records import Origin, SearchRecord, SearchState, SlackOrigin
+from shared.polling import PollSchedule
+from shared.state.events import EventBus, SearchChange
+from shared.state.limiter import WaitListener
+from shared.state.records import Origin, SearchRecord, SearchState
 from shared.state.store import REUSE_CLAIM_SECONDS, Completion, SearchStore
 from shared.validation import description_fingerprint, validate_description
 
-__all__ = [
-    "CallbackOutcome",
-    "DeliveryQueue",
-    "LeadsService",
-    "PollSchedule",
-    "SubmitResult",
-]
+__all__ = ["CallbackOutcome", "LeadsService", "SubmitResult"]
 
 log = logging.getLogger(__name__)
 
 StatusListener = Callable[[SearchRecord], Awaitable[None] | None]
 
 
-class DeliveryQueue(Protocol):
-    """Where deliveries go to be worked on (the job queue)."""
-
-    async def enqueue_delivery(self, delivery_id: str, revision: str) -> None:
-        """Ask for this delivery to be brought up to date (idempotent per revision)."""
-
-
-@dataclass(frozen=True)
-class PollSchedule:
-    """When to poll a search, by how many polls it has had.
-
-    Without a callback, polls are the only way to learn the outcome, so they start quick
-    (a search done in ~1 s costs two). With one, they only refresh the progress shown and
-    catch a callback that never came, so they are sparser. Either way about two polls a
-    minute at most once a search runs long: the budget is 60 a minute for everything.
-    """
-
-    without_callback: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-    with_callback: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0)
-    retry_after_error: float = 15.0
-
-    def delay(self, polls_done: int, *, has_callback: bool) -> float:
-        """Seconds from the previous poll (or the submission) to the next one."""
-        delays = self.with_callback if has_callback else self.without_callback
-        return delays[min(polls_done, len(delays) - 1)]
-
-    def scaled(self, factor: float) -> PollSchedule:
-        """The same schedule with every delay multiplied by ``factor``.
-
-        The embedded sandbox runs ``speed`` times faster than the API; polling it on a
-        schedule scaled by ``1 / speed`` gives the same number of polls per search.
-        """
-        return PollSchedule(
-            without_callback=tuple(d * factor for d in self.without_callback),
-            with_callback=tuple(d * factor for d in self.with_callback),
-            retry_after_error=self.retry_after_error * factor,
-        )
-
-    def offsets(self, *, has_callback: bool) -> Iterator[float]:
-        """Seconds after submission of each poll (for docs and tests)."""
-        elapsed, polls = 0.0, 0
-        while True:
-            elapsed += self.delay(polls, has_callback=has_callback)
-            polls += 1
-            yield elapsed
-
-
 @dataclass(frozen=True)
 class SubmitResult:
-    """A submitted (or reused) search, and the delivery owed to a Slack request."""
+    """A submitted search, or an identical recent one reused instead."""
 
     search: SearchRecord
     reused: bool
-    delivery_id: str | None = None
 
 
 class CallbackOutcome(Enum):
@@ -125,8 +72,7 @@ class LeadsService:
     Args:
         client: the API client; its ``gate`` should be the shared rate limiter.
         store: the Redis store.
-        bus: the event bus for cross-process wake-ups.
-        deliveries: where Slack deliveries are queued (None: nothing is delivered here).
+        bus: the event bus: every change is announced there.
         callback_base_url: ``PUBLIC_BASE_URL``; with it, searches carry a callback URL.
         reuse_window: seconds an identical description reuses an earlier search (0: never).
         sandbox: True when the client talks to the local sandbox (results say so).
@@ -139,7 +85,6 @@ class LeadsService:
         client: NyneClient,
         store: SearchStore,
         bus: EventBus,
-        deliveries: DeliveryQueue | None = None,
         callback_base_url: str | None = None,
         reuse_window: int = 3600,
         sandbox: bool = False,
@@ -148,7 +93,6 @@ class LeadsService:
         self.client = client
         self.store = store
         self.bus = bus
-        self.deliveries = deliveries
         self.callback_base_url = callback_base_url.rstrip("/") if callback_base_url else None
         self.reuse_window = reuse_window
         self.sandbox = sandbox
@@ -157,13 +101,18 @@ class LeadsService:
     # -- submitting ---------------------------------------------------------------------
 
     async def submit(
-        self, description: str, origin: Origin, *, fresh: bool = False
+        self,
+        description: str,
+        origin: Origin,
+        *,
+        fresh: bool = False,
+        on_wait: WaitListener | None = None,
     ) -> SubmitResult:
         """Start a search for ``description`` (or reuse an identical recent one).
 
-        ``fresh=True`` always submits a new search. A Slack origin gets a delivery: its
-        thread will be answered even when the search is shared with another request.
-        Raises the client's errors (validation, rate limit, authentication, API).
+        ``fresh=True`` always submits a new search. ``on_wait(seconds)`` hears of every
+        wait for the shared request budget before it starts. Raises the client's errors
+        (validation, rate limit, authentication, API).
         """
         text = validate_description(description)
         fingerprint = description_fingerprint(text)
@@ -173,11 +122,11 @@ class LeadsService:
             if existing is not None:
                 log.info(
                     "search reused",
-                    extra={"request_id": existing.request_id, "origin": origin.kind},
+                    extra={"request_id": existing.request_id, "origin": origin.front},
                 )
-                return SubmitResult(existing, True, await self._attach(existing, origin))
+                return SubmitResult(existing, reused=True)
         try:
-            record = await self._submit_new(text, origin)
+            record = await self._submit_new(text, origin, on_wait)
         except BaseException:
             if claim is not None:
                 await self.store.finish_reuse(fingerprint, claim, None, self.reuse_window)
@@ -188,10 +137,8 @@ class LeadsService:
                     fingerprint, claim, record.request_id, self.reuse_window
                 )
             elif fresh:
-                await self.store.redis.set(
-                    self.store.keys.reuse(fingerprint), record.request_id, ex=self.reuse_window
-                )
-        return SubmitResult(record, False, await self._attach(record, origin))
+                await self.store.remember_reuse(fingerprint, record.request_id, self.reuse_window)
+        return SubmitResult(record, reused=False)
 
     async def _find_reusable(
         self, fingerprint: str, *, fresh: bool
@@ -221,10 +168,12 @@ class LeadsService:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    async def _submit_new(self, text: str, origin: Origin) -> SearchRecord:
+    async def _submit_new(
+        self, text: str, origin: Origin, on_wait: WaitListener | None
+    ) -> SearchRecord:
         token = self.store.new_callback_token() if self.callback_base_url else None
         callback_url = f"{self.callback_base_url}/callbacks/nyne/{token}" if token else None
-        accepted = await self.client.create_search(text, callback_url=callback_url)
+        accepted = await self.client.create_search(text, callback_url=callback_url, on_wait=on_wait)
         now = datetime.now(UTC)
         state = SearchState.from_api(accepted.status)
         record = SearchRecord(
@@ -245,45 +194,31 @@ class LeadsService:
             "search submitted",
             extra={
                 "request_id": record.request_id,
-                "origin": origin.kind,
+                "origin": origin.front,
                 "callback": record.has_callback,
                 "sandbox": self.sandbox,
             },
         )
         return record
 
-    async def _attach(self, record: SearchRecord, origin: Origin) -> str | None:
-        """Owe a Slack origin an answer, and queue its first step at once."""
-        if not isinstance(origin, SlackOrigin):
-            return None
-        delivery = await self.store.add_delivery(record.request_id, origin)
-        if delivery is None:  # the search vanished from Redis in between: nothing to answer
-            return None
-        await self.queue_delivery(delivery.delivery_id, "new")
-        return delivery.delivery_id
-
     # -- learning of changes ------------------------------------------------------------
 
-    async def apply(
-        self, search: Search, *, polled: bool, deliveries: int | None = None
-    ) -> SearchRecord | None:
+    async def apply(self, search: Search, *, polled: bool) -> SearchRecord | None:
         """Record news of a search from a poll or a callback; returns the record.
 
         Safe to call any number of times, concurrently, from any process: a phase is
         recorded once, and a search is completed once — the other attempts are no-ops.
-        ``deliveries``: the search's delivery count, when the caller already read it.
         """
         request_id = search.request_id
         state = SearchState.from_api(search.status)
         if state.is_terminal:
-            outcome, record = await self.store.complete_and_load(
+            outcome, record = await self.store.complete(
                 request_id,
                 state,
                 results=search.results,
                 results_count=search.results_count,
                 error=search.error,
                 polled=polled,
-                deliveries=deliveries,
             )
             if outcome is Completion.WON and record is not None:
                 await self._announce(record)
@@ -296,7 +231,7 @@ class LeadsService:
         return record
 
     async def _announce(self, record: SearchRecord) -> None:
-        """Tell everyone of a change: the log, waiting processes, the Slack answers."""
+        """Tell everyone of a change: the log, then the event bus (listeners, watchers)."""
         request_id, state = record.request_id, record.status
         if state.is_terminal:
             log.info(
@@ -317,25 +252,7 @@ class LeadsService:
                 )
         else:
             log.info("search %s", state.value, extra={"request_id": request_id})
-        await self.bus.publish(request_id, state.value)
-        for delivery_id in record.delivery_ids:
-            await self.queue_delivery(delivery_id, str(record.rev))
-
-    async def queue_delivery(self, delivery_id: str, revision: str) -> None:
-        """Ask for a delivery to be brought up to date (no-op without a queue)."""
-        if self.deliveries is not None:
-            await self.deliveries.enqueue_delivery(delivery_id, revision)
-
-    async def handle_callback(self, token: str, body: bytes) -> CallbackOutcome:
-        """Take a callback POSTed to ``/callbacks/nyne/<token>``; the answer is the outcome.
-
-        A receiver that checks the token before reading the body calls
-        :meth:`resolve_callback_token`, then :meth:`accept_callback`; this does both.
-        """
-        request_id = await self.resolve_callback_token(token)
-        if request_id is None:
-            return CallbackOutcome.UNKNOWN_TOKEN
-        return await self.accept_callback(request_id, body)
+        await self.bus.publish(SearchChange(request_id, state.value, record.rev))
 
     async def resolve_callback_token(self, token: str) -> str | None:
         """The search a callback token belongs to, or None (answer 404 then)."""
@@ -347,9 +264,10 @@ class LeadsService:
         A finished search's callbacks are duplicates (the API retries, and polls may have
         finished it first): answered at once, without reading the body — the token already
         proved the sender, and the outcome is settled. Otherwise the body must be valid and
-        name this search. Persisting is all that happens here; delivery is queued.
+        name this search. Recording it is all that happens here: the fronts hear of it on
+        the event bus.
         """
-        state, deliveries = await self.store.callback_state(request_id)
+        state = await self.store.get_state(request_id)
         if state is None:
             return CallbackOutcome.UNKNOWN_TOKEN  # the search expired from Redis
         if state.is_terminal:
@@ -365,7 +283,7 @@ class LeadsService:
                 extra={"request_id": request_id, "claimed_request_id": callback.request_id[:80]},
             )
             return CallbackOutcome.MISMATCHED_REQUEST
-        await self.apply(callback.to_search(), polled=False, deliveries=deliveries)
+        await self.apply(callback.to_search(), polled=False)
         return CallbackOutcome.ACCEPTED
 
     # -- polling -------------------------------------------------------------------------
@@ -374,7 +292,7 @@ class LeadsService:
         """Poll a search whose poll this process has claimed, then schedule the next one."""
         record = await self.store.get_search(request_id)
         if record is None or record.is_terminal:
-            await self.store.redis.zrem(self.store.keys.polls, request_id)
+            await self.store.stop_polling(request_id)
             return
         age = (datetime.now(UTC) - record.created_at).total_seconds()
         if age > self.store.timings.max_pending:
@@ -405,7 +323,7 @@ class LeadsService:
             log.warning("poll failed: %s", type(err).__name__, extra={"request_id": request_id})
             retry_in = self.schedule.retry_after_error
         else:
-            updated = await self.apply(search, polled=True, deliveries=record.deliveries)
+            updated = await self.apply(search, polled=True)
             if updated is None or updated.is_terminal:
                 return
             retry_in = self.schedule.delay(updated.polls, has_callback=updated.has_callback)
@@ -427,7 +345,7 @@ class LeadsService:
         )
 
     async def _finish(self, request_id: str, state: SearchState, error: str) -> None:
-        outcome, record = await self.store.complete_and_load(request_id, state, error=error)
+        outcome, record = await self.store.complete(request_id, state, error=error)
         if outcome is Completion.WON and record is not None:
             await self._announce(record)
 

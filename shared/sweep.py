@@ -1,16 +1,11 @@
 """The background sweep: the safety net that finishes what callbacks and waiters don't.
 
-Each pass (run by the job queue every second, once across all workers):
-
-* claims the searches whose poll is due — atomically, so two workers never poll the same
-  search — and polls them inside the shared rate budget (searches without a callback,
-  searches whose callback is late, progress for Slack threads); abandoned searches are
-  marked expired;
-* re-queues deliveries that missed their deadline (a worker died mid-delivery, a job was
-  lost), so every Slack request is answered even across crashes and restarts.
-
-Its cost grows with the number of *due* items, not the number of pending searches: both
-queues are sorted sets read by score.
+Each pass (a front's job queue runs one every second, once across all its workers) claims
+the searches whose poll is due — atomically, so two workers never poll the same search —
+and polls them inside the shared rate budget: searches without a callback, searches whose
+callback is late, progress for the fronts that show it. Abandoned searches are marked
+expired. Its cost grows with the number of *due* searches, not the number pending: the
+schedule is a sorted set read by score.
 """
 
 from __future__ import annotations
@@ -18,24 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from dataclasses import dataclass
 
 from redis.exceptions import LockError
 
 from shared.service import LeadsService
 
-__all__ = ["SweepReport", "Sweeper"]
+__all__ = ["Sweeper"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    """What one pass did."""
-
-    polled: int
-    deliveries_requeued: int
 
 
 class Sweeper:
@@ -43,7 +28,7 @@ class Sweeper:
 
     Args:
         service: the lead-search service.
-        batch: most searches (and deliveries) taken per pass.
+        batch: most searches taken per pass.
         concurrency: polls in flight at once (each still waits for the rate limiter).
         lease: seconds a claimed poll stays hidden from other workers (a poll may wait
             for the rate limiter; a process that dies mid-poll delays that search this long).
@@ -66,32 +51,27 @@ class Sweeper:
         self.pass_lease = pass_lease
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def run_once(self) -> SweepReport:
-        """One pass: due polls, then overdue deliveries — skipped while another pass runs.
+    async def run_once(self) -> int:
+        """One pass over the due polls (skipped while another pass runs); how many it polled.
 
         A pass can wait on the rate limiter when the budget is spent; the lock keeps the
-        next ticks from piling up behind it (and from crowding deliveries out of workers).
+        next ticks from piling up behind it (and from crowding other jobs out of workers).
         """
         store = self.service.store
         lock = store.redis.lock(store.keys.sweep_lock, timeout=self.pass_lease, blocking=False)
         if not await lock.acquire():
-            return SweepReport(polled=0, deliveries_requeued=0)
+            return 0
         try:
             return await self._pass()
         finally:
             with contextlib.suppress(LockError):  # the pass outlived its lease
                 await lock.release()
 
-    async def _pass(self) -> SweepReport:
-        store = self.service.store
-        claimed = await store.claim_due_polls(limit=self.batch, lease=self.lease)
+    async def _pass(self) -> int:
+        claimed = await self.service.store.claim_due_polls(limit=self.batch, lease=self.lease)
         if claimed:
             await asyncio.gather(*(self._poll(request_id) for request_id in claimed))
-        overdue = await store.overdue_deliveries(limit=self.batch)
-        for delivery_id in overdue:
-            log.info("re-queueing an overdue delivery", extra={"delivery_id": delivery_id})
-            await self.service.queue_delivery(delivery_id, f"sweep-{time.time():.0f}")
-        return SweepReport(polled=len(claimed), deliveries_requeued=len(overdue))
+        return len(claimed)
 
     async def _poll(self, request_id: str) -> None:
         async with self._slots:

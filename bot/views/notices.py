@@ -108,10 +108,15 @@ def budget_exhausted(retry_at: datetime, retry_after: float) -> str:
 
 
 def api_unavailable() -> str:
-    """The API could not be reached or failed."""
+    """The API could not be reached, or its answer was lost on the way."""
+    return "The Person Leads API could not be reached or had a problem. Try again in a few minutes."
+
+
+def api_failed() -> str:
+    """The API answered that it failed (500): it may or may not have started the search."""
     return (
-        "The Person Leads API could not be reached or had a problem. Try again in a few "
-        "minutes. No credit was spent."
+        "The Person Leads API failed while taking this search (an error on its side), so "
+        "Leads did not send it twice. Run `/leads` again to start it."
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.deliveries import SLACK
 from bot.views.blocks import SlackMessage, context, section
 from bot.views.formatting import duration, per_platform, plural
 from bot.views.limits import DESCRIPTION_SHOWN_MAX, ERROR_SHOWN_MAX
 from bot.views.parent import PHASES
 from bot.views.text import channel_link, clip, escape, mention, one_line, slack_date
 from shared.models import Lead
-from shared.state.records import SearchRecord, SearchState, SlackOrigin
+from shared.state.records import SearchRecord, SearchState
 
 __all__ = ["status_invalid_id", "status_message", "status_unavailable", "status_unknown"]
 
@@ -22,9 +23,9 @@ def status_message(search: SearchRecord, leads: Sequence[Lead]) -> SlackMessage:
     if search.description:
         lines.append(f">{clip(one_line(search.description), DESCRIPTION_SHOWN_MAX)}")
     facts = [f"submitted {slack_date(search.created_at, '{date_short_pretty} {time}')}"]
-    if isinstance(search.origin, SlackOrigin):
-        who = mention(search.origin.user_id)
-        facts.append(f"asked by {who} in {channel_link(search.origin.channel_id)}")
+    origin = search.origin
+    if origin.front == SLACK and origin.user_id and origin.channel_id:
+        facts.append(f"asked by {mention(origin.user_id)} in {channel_link(origin.channel_id)}")
     if search.elapsed_seconds is not None:
         facts.append(f"took {duration(search.elapsed_seconds)}")
     if search.sandbox:

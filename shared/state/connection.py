@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from arq.connections import ArqRedis
+from redis.asyncio.client import Pipeline
 
 __all__ = ["RedisConnections", "connect_redis"]
 
@@ -70,6 +71,26 @@ def connect_redis(redis_url: str | None) -> RedisConnections:
     return _embedded()
 
 
+class _EmbeddedPipeline(Pipeline):
+    """A pipeline on the in-process store, which has no ``INFO`` command.
+
+    An arq worker reads ``INFO`` as it starts, only to log the server's version and memory:
+    here that reads as an empty mapping, which arq logs as ``?``.
+    """
+
+    def info(self, section: str | None = None, *args: list[str], **kwargs: Any) -> Any:
+        return self.hgetall("leads:embedded:no-info")
+
+
+class _EmbeddedArqRedis(ArqRedis):
+    """The job queue's client on the in-process store (see :class:`_EmbeddedPipeline`)."""
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
+        return _EmbeddedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+
+
 def _embedded() -> RedisConnections:
     # Imported here: only the embedded mode needs fakeredis (and its Lua runtime).
     import fakeredis
@@ -90,7 +111,7 @@ def _embedded() -> RedisConnections:
             connection_class=FakeAsyncRedisConnection,
             server=server,
         )
-        return ArqRedis(connection_pool=pool)
+        return _EmbeddedArqRedis(connection_pool=pool)
 
     return RedisConnections(
         redis=fakeredis.FakeAsyncRedis(server=server, decode_responses=True),

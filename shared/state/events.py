@@ -1,10 +1,19 @@
-"""Cross-process wake-ups: every change to a search is announced on one pub/sub channel.
+"""How the core tells everyone that a search changed: one event bus per process.
 
-A process waiting on a search (an MCP tool call, the CLI) learns of its completion within
-milliseconds of the callback landing in any process, instead of at its next poll. Each
-process holds one subscription and fans messages out to its local waiters. Messages are
-only hints — a waiter always re-reads the record — so a lost message costs latency,
-never correctness.
+Every recorded change (a new phase, the completion) is published once, by the process that
+recorded it, as a :class:`SearchChange`:
+
+* **listeners** (:meth:`EventBus.subscribe`) hear every change, made in this process or any
+  other. A front hangs its own work on them — the Slack bot queues the answers it owes.
+  Changes made here reach them directly, before :meth:`EventBus.publish` returns; changes
+  made elsewhere arrive over Redis pub/sub within milliseconds.
+* **watchers** (:meth:`EventBus.watch`) wait for one search: an MCP tool call or the CLI
+  learns of its completion within milliseconds of the callback landing in any process,
+  instead of at its next poll.
+
+Pub/sub messages are hints: a lost one (a reconnect, a Redis restart) costs latency, never
+correctness, because whoever acts on one re-reads the record, and the fronts keep their own
+safety nets (the bot re-queues overdue answers).
 """
 
 from __future__ import annotations
@@ -12,14 +21,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-__all__ = ["EventBus", "Watcher"]
+__all__ = ["ChangeListener", "EventBus", "SearchChange", "Watcher"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchChange:
+    """A search reached a new state (its record's ``rev`` tells old news from new)."""
+
+    request_id: str
+    status: str
+    rev: int
+
+    def encode(self, sender: str) -> str:
+        """The pub/sub message: ``"<request_id> <status> <rev> <sender>"``."""
+        return f"{self.request_id} {self.status} {self.rev} {sender}"
+
+    @classmethod
+    def decode(cls, message: str) -> tuple[SearchChange, str] | None:
+        """The change and its sender, or None for a message this bus did not write."""
+        parts = message.split(" ")
+        if len(parts) != 4 or not parts[2].isdigit():
+            return None
+        request_id, status, rev, sender = parts
+        return cls(request_id, status, int(rev)), sender
+
+
+ChangeListener = Callable[[SearchChange], Awaitable[None]]
+"""Hears every change of every search (see :meth:`EventBus.subscribe`)."""
 
 
 class Watcher:
@@ -44,21 +81,37 @@ class Watcher:
 
 
 class EventBus:
-    """Publishes "<request_id> <status>" and wakes local watchers of that search."""
+    """Announces search changes to this process's listeners and watchers, and to others."""
 
     def __init__(self, redis: aioredis.Redis, channel: str) -> None:
         self._redis = redis
         self.channel = channel
+        self._sender = secrets.token_hex(6)  # tells our own messages from other processes'
+        self._listeners: list[ChangeListener] = []
         self._watchers: defaultdict[str, set[Watcher]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._remote_work: set[asyncio.Task[None]] = set()
 
-    async def publish(self, request_id: str, status: str) -> None:
-        """Announce a change. Failure to publish is logged, never raised: it's a hint."""
+    async def subscribe(self, listener: ChangeListener) -> None:
+        """Have ``listener`` hear every change from now on, from this process or any other.
+
+        A listener's failure is logged and does not stop the others.
+        """
+        self._listeners.append(listener)
+        await self._ensure_listening()
+
+    async def publish(self, change: SearchChange) -> None:
+        """Announce a change recorded by this process.
+
+        This process's listeners run first, awaited. The pub/sub message that tells the
+        other processes is a hint: failing to send it is logged, never raised.
+        """
+        await self._run_listeners(change)
         try:
-            await self._redis.publish(self.channel, f"{request_id} {status}")
+            await self._redis.publish(self.channel, change.encode(self._sender))
         except (aioredis.RedisError, OSError):
-            log.warning("could not publish a change", extra={"request_id": request_id})
+            log.warning("could not publish a change", extra={"request_id": change.request_id})
 
     @contextlib.asynccontextmanager
     async def watch(self, request_id: str) -> AsyncIterator[Watcher]:
@@ -76,12 +129,13 @@ class EventBus:
                     del self._watchers[request_id]
 
     async def aclose(self) -> None:
-        """Stop listening."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        """Stop listening; listeners still running for other processes' changes are cancelled."""
+        tasks = [self._listener] if self._listener is not None else []
+        tasks += self._remote_work
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._listener = None
 
     async def _ensure_listening(self) -> None:
         if self._listener is None or self._listener.done():
@@ -119,12 +173,26 @@ class EventBus:
 
     def _dispatch(self, data: object) -> None:
         if isinstance(data, bytes):
-            data = data.decode()
-        if not isinstance(data, str):
+            data = data.decode(errors="replace")
+        decoded = SearchChange.decode(data) if isinstance(data, str) else None
+        if decoded is None:
             return
-        request_id = data.partition(" ")[0]
-        for watcher in self._watchers.get(request_id, ()):
+        change, sender = decoded
+        for watcher in self._watchers.get(change.request_id, ()):
             watcher.notify()
+        if sender != self._sender and self._listeners:
+            # Our own changes reached the listeners in publish(); others' run here, tracked
+            # so that none is left unawaited at shutdown.
+            task = asyncio.create_task(self._run_listeners(change), name="leads-change-listeners")
+            self._remote_work.add(task)
+            task.add_done_callback(self._remote_work.discard)
+
+    async def _run_listeners(self, change: SearchChange) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(change)
+            except Exception:  # one failing listener must not silence the others
+                log.exception("a change listener failed", extra={"request_id": change.request_id})
 
     def _wake_all(self) -> None:
         for watchers in self._watchers.values():

@@ -11,32 +11,25 @@ Per search (``rid`` = request ID; TTL: max pending age + retention, then retenti
 - ``leads:results:{rid}`` — string: the results as JSON, zlib-compressed, base64.
 - ``leads:token:<sha256(token)[:32]>`` — string: the request ID a callback token belongs to.
 
-Per delivery (its ID is ``<rid>:<n>``, the n-th Slack answer owed for the search; TTL as
-its search):
-
-- ``leads:delivery:{rid}:<n>`` — hash: where to answer, how much of the thread is posted.
-- ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease).
-
 Shared (TTL refreshed to 30 days at every write):
 
 - ``leads:polls`` — sorted set: request ID → when its next poll is due.
-- ``leads:deliveries:open`` — sorted set: delivery ID → when it must be finished.
 - ``leads:recent`` — sorted set: request ID → submission time (last 500).
 
 Others:
 
-- ``leads:reuse:<fingerprint>`` — string: the search to reuse for a description, or a
-  60-second claim while one is submitted (TTL: the reuse window).
+- ``leads:reuse:<fingerprint>`` — string: the search to reuse for a description (TTL: the
+  reuse window), or a claim while one is submitted (TTL: 150 s, ``REUSE_CLAIM_SECONDS``).
 - ``leads:unknown:<rid>`` — string: a request ID the API said it does not know, so asking
   again costs no request (TTL: 10 minutes).
 - ``leads:lock:sweep`` — string: held by the one sweep pass running (TTL: its lease).
-- ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``).
 - ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
   API key (TTL: the longest window).
-- ``leads:events`` — pub/sub channel: ``"<rid> <status>"`` on every change (not a key).
+- ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <sender>"`` on every change
+  (not a key).
 
-arq's keys carry TTLs of their own; its queue empties as jobs run, and the sweep keeps a
-TTL on it too.
+The fronts keep their own state under the same prefix and document it beside their code
+(the bot's: ``bot/keys.py``).
 """
 
 from __future__ import annotations
@@ -64,16 +57,6 @@ class Keys:
         """The compressed results blob."""
         return f"{self.prefix}:results:{{{request_id}}}"
 
-    def delivery(self, delivery_id: str) -> str:
-        """One delivery's hash (same Cluster slot as its search)."""
-        request_id, _, number = delivery_id.rpartition(":")
-        return f"{self.prefix}:delivery:{{{request_id}}}:{number}"
-
-    def delivery_lock(self, delivery_id: str) -> str:
-        """The lock serialising work on one delivery."""
-        request_id, _, number = delivery_id.rpartition(":")
-        return f"{self.prefix}:lock:delivery:{{{request_id}}}:{number}"
-
     def token(self, token_hash: str) -> str:
         """Callback token (hashed) → request ID."""
         return f"{self.prefix}:token:{token_hash}"
@@ -88,11 +71,6 @@ class Keys:
         return f"{self.prefix}:polls"
 
     @property
-    def open_deliveries(self) -> str:
-        """Sorted set of unfinished deliveries by deadline."""
-        return f"{self.prefix}:deliveries:open"
-
-    @property
     def recent(self) -> str:
         """Sorted set of searches by submission time."""
         return f"{self.prefix}:recent"
@@ -105,11 +83,6 @@ class Keys:
     def sweep_lock(self) -> str:
         """The lock that keeps sweep passes from overlapping."""
         return f"{self.prefix}:lock:sweep"
-
-    @property
-    def jobs(self) -> str:
-        """The name of the job queue (arq) for this prefix."""
-        return f"{self.prefix}:jobs"
 
     def rate_limit(self, name: str) -> str:
         """The sliding log of one rate-limit budget (one per API key)."""

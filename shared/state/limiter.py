@@ -18,20 +18,19 @@ on the time.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
 
 import redis.asyncio as aioredis
 
-from shared.client import RequestKind
 from shared.errors import RateLimitError
 
-__all__ = ["RateLimiter", "RateWindow", "notify_rate_limit_waits"]
+__all__ = ["RateLimiter", "RateWindow", "RequestKind", "WaitListener"]
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +64,11 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
 return {1, tostring(now)}
 """
 
-WaitListener = Callable[[RequestKind, float], Awaitable[None]]
-_wait_listener: contextvars.ContextVar[WaitListener | None] = contextvars.ContextVar(
-    "rate_limit_wait_listener", default=None
-)
+RequestKind = Literal["submit", "poll"]
+"""What a request is for, so the limiter can serve submissions before status polls."""
 
-
-@contextmanager
-def notify_rate_limit_waits(listener: WaitListener) -> Iterator[None]:
-    """Within this block, ``listener(kind, seconds)`` hears of every wait before it starts.
-
-    The Slack bot uses it to tell a person "rate limited — your search runs in ~40 s".
-    """
-    token = _wait_listener.set(listener)
-    try:
-        yield
-    finally:
-        _wait_listener.reset(token)
+WaitListener = Callable[[float], Awaitable[None]]
+"""Hears ``seconds`` before a caller waits that long for its turn (see ``acquire``)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +80,7 @@ class RateWindow:
 
 
 class RateLimiter:
-    """A :class:`shared.client.RequestGate` shared through Redis.
+    """The API's request budget, shared by every process through Redis.
 
     Args:
         redis: a decoded Redis client.
@@ -114,7 +101,7 @@ class RateLimiter:
         windows: Sequence[RateWindow] = (RateWindow(60, 60.0), RateWindow(1000, 3600.0)),
         margin: float = 1.0,
         poll_reserve: float = 0.2,
-        max_wait: dict[RequestKind, float] | None = None,
+        max_wait: Mapping[RequestKind, float] | None = None,
     ) -> None:
         if not windows:
             raise ValueError("at least one window is needed")
@@ -123,8 +110,10 @@ class RateLimiter:
         self.windows = tuple(windows)
         self.margin = margin
         self.poll_reserve = poll_reserve
-        self.max_wait: dict[RequestKind, float] = {"submit": 90.0, "poll": 60.0}
-        self.max_wait.update(max_wait or {})
+        # Read-only: set here once, so every caller of this limiter knows what to expect.
+        self.max_wait: Mapping[RequestKind, float] = MappingProxyType(
+            {"submit": 90.0, "poll": 60.0, **(max_wait or {})}
+        )
         self._script = redis.register_script(_ACQUIRE)
         self._window_args = [
             str(value)
@@ -149,12 +138,12 @@ class RateLimiter:
         granted, value = await self._attempt(kind)
         return 0.0 if granted else value
 
-    async def acquire(self, kind: RequestKind) -> float:
+    async def acquire(self, kind: RequestKind, *, on_wait: WaitListener | None = None) -> float:
         """Wait for a slot (up to ``max_wait[kind]``) and count the request.
 
         Returns when (Redis clock, Unix seconds) the request was counted. Raises
         :class:`RateLimitError` with ``retry_after`` when the wait would be longer;
-        nothing is counted then.
+        nothing is counted then. ``on_wait(seconds)`` is awaited before each wait.
         """
         waited = 0.0
         while True:
@@ -170,9 +159,8 @@ class RateLimiter:
                     f"The API request budget is used up; retry in {retry_after} s.",
                     retry_after=retry_after,
                 )
-            listener = _wait_listener.get()
-            if listener is not None:
-                await listener(kind, wait)
+            if on_wait is not None:
+                await on_wait(wait)
             # Wake just after the slot frees; a little jitter spreads waiting processes.
             pause = wait + 0.01 + 0.04 * (uuid.uuid4().int % 100) / 100
             await asyncio.sleep(pause)

@@ -1,35 +1,21 @@
-"""What Redis remembers about a search and about each answer owed to a person.
+"""What Redis remembers about a search.
 
-A **search** is one API request (one ``request_id``): its description, who first asked,
-its status and phase history, and — once done — its results. A **delivery** is one
-answer owed to one Slack request: where the parent message is and how much of the
-thread was already posted. Identical-search reuse can hang several deliveries on one
-search, so a search found once can be answered in several channels.
-
-Both are stored as flat Redis hashes of strings; :meth:`to_hash`/``from_hash`` convert.
+A **search** is one API request (one ``request_id``): its description, who first asked
+(its :class:`Origin`), its status and phase history, and — once done — its results. It is
+stored as a flat Redis hash of strings; :meth:`SearchRecord.to_hash`/``from_hash`` convert.
+What a front owes the people who asked (a chat answer, say) is the front's own state.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import SearchStatus
 
-__all__ = [
-    "CliOrigin",
-    "Delivery",
-    "McpOrigin",
-    "Origin",
-    "SearchRecord",
-    "SearchState",
-    "SlackOrigin",
-    "delivery_id",
-    "split_delivery_id",
-]
+__all__ = ["Origin", "SearchRecord", "SearchState"]
 
 
 class SearchState(StrEnum):
@@ -59,38 +45,26 @@ _TERMINAL = frozenset({SearchState.COMPLETED, SearchState.FAILED, SearchState.EX
 TERMINAL_VALUES = frozenset(state.value for state in _TERMINAL)
 
 
-class SlackOrigin(BaseModel):
-    """A ``/leads`` request: where to answer and who asked."""
+class Origin(BaseModel):
+    """Who started a search, in the terms of the front that started it.
+
+    The core stores it and hands it back; it never interprets it. Each front fills the
+    fields that mean something to it: a chat front its workspace, channel and person, an
+    assistant front the client's name, the command line nothing but its name.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["slack"] = "slack"
-    team_id: str
-    channel_id: str
-    user_id: str
-    parent_ts: str | None = None
-    """The visible parent message the thread hangs under (set once it is posted)."""
-
-
-class McpOrigin(BaseModel):
-    """A tool call from an AI assistant."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["mcp"] = "mcp"
+    front: str
+    """Which front started the search (a short name the front chooses, e.g. ``"cli"``)."""
+    team_id: str | None = None
+    """The workspace it was asked in."""
+    channel_id: str | None = None
+    """The conversation it was asked in."""
+    user_id: str | None = None
+    """The person who asked."""
     client: str | None = None
-
-
-class CliOrigin(BaseModel):
-    """The ``leads`` command line."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["cli"] = "cli"
-
-
-Origin = Annotated[SlackOrigin | McpOrigin | CliOrigin, Field(discriminator="kind")]
-_ORIGIN: TypeAdapter[SlackOrigin | McpOrigin | CliOrigin] = TypeAdapter(Origin)
+    """The program that asked (e.g. an assistant's name)."""
 
 
 def _ts(value: datetime | None) -> str:
@@ -103,22 +77,22 @@ def _dt(value: str | None) -> datetime | None:
 
 # Origins are stored as short flat fields, not JSON: Redis keeps a hash in its compact
 # encoding only while every value is at most 64 bytes, which halves a record's memory.
-_ORIGIN_FIELDS = ("team_id", "channel_id", "user_id", "parent_ts", "client")
+# (The front's name is stored as "origin", as records written before this change have it.)
+_ORIGIN_FIELDS = ("team_id", "channel_id", "user_id", "client")
 
 
-def _origin_to_fields(origin: SlackOrigin | McpOrigin | CliOrigin) -> dict[str, str]:
-    fields: dict[str, str] = {"origin": origin.kind}
+def _origin_to_fields(origin: Origin) -> dict[str, str]:
+    fields: dict[str, str] = {"origin": origin.front}
     for name in _ORIGIN_FIELDS:
-        value = getattr(origin, name, None)
+        value = getattr(origin, name)
         if value:
             fields[name] = value
     return fields
 
 
-def _origin_from_fields(fields: dict[str, str]) -> SlackOrigin | McpOrigin | CliOrigin:
-    data: dict[str, str] = {"kind": fields.get("origin") or "cli"}
-    data |= {name: fields[name] for name in _ORIGIN_FIELDS if fields.get(name)}
-    return _ORIGIN.validate_python(data)
+def _origin_from_fields(fields: dict[str, str]) -> Origin:
+    known = {name: fields[name] for name in _ORIGIN_FIELDS if fields.get(name)}
+    return Origin(front=fields.get("origin") or "unknown", **known)
 
 
 class SearchRecord(BaseModel):
@@ -140,9 +114,7 @@ class SearchRecord(BaseModel):
     sandbox: bool = False
     """True when the search ran on the local sandbox, not the real API."""
     rev: int = 0
-    """Bumped on every change; lets deliveries tell old news from new."""
-    deliveries: int = 0
-    """How many Slack answers hang on this search (their IDs are ``<request_id>:<n>``)."""
+    """Bumped on every change; lets a front tell old news from new."""
 
     @property
     def is_terminal(self) -> bool:
@@ -161,11 +133,6 @@ class SearchRecord(BaseModel):
             return None
         return max(0.0, (self.completed_at - self.created_at).total_seconds())
 
-    @property
-    def delivery_ids(self) -> list[str]:
-        """IDs of the Slack answers hanging on this search."""
-        return [delivery_id(self.request_id, n) for n in range(1, self.deliveries + 1)]
-
     def to_hash(self) -> dict[str, str]:
         """Flat string fields for ``HSET``: phases as ``t_<status>``, no description.
 
@@ -179,7 +146,6 @@ class SearchRecord(BaseModel):
             "created_at": _ts(self.created_at),
             "polls": str(self.polls),
             "rev": str(self.rev),
-            "deliveries": str(self.deliveries),
         }
         optional = {
             "completed_at": _ts(self.completed_at),
@@ -219,61 +185,4 @@ class SearchRecord(BaseModel):
             polls=int(fields.get("polls") or 0),
             sandbox=fields.get("sandbox") == "1",
             rev=int(fields.get("rev") or 0),
-            deliveries=int(fields.get("deliveries") or 0),
-        )
-
-
-def delivery_id(request_id: str, number: int) -> str:
-    """The ID of the ``number``-th delivery of a search."""
-    return f"{request_id}:{number}"
-
-
-def split_delivery_id(value: str) -> tuple[str, int]:
-    """``(request_id, number)`` of a delivery ID; ValueError if it is not one."""
-    request_id, _, number = value.rpartition(":")
-    if not request_id or not number.isdigit():
-        raise ValueError(f"not a delivery ID: {value!r}")
-    return request_id, int(number)
-
-
-class Delivery(BaseModel):
-    """One answer owed to one Slack request, and how far it has got."""
-
-    delivery_id: str
-    request_id: str
-    origin: SlackOrigin
-    created_at: datetime
-    parts_posted: int = 0
-    """Thread messages already posted: a resumed delivery starts after them."""
-    status_shown: str | None = None
-    """The state the parent message shows now."""
-    done: bool = False
-
-    def to_hash(self) -> dict[str, str]:
-        """Flat string fields for ``HSET`` (short values: Redis's compact encoding)."""
-        fields = {
-            **_origin_to_fields(self.origin),
-            "created_at": _ts(self.created_at),
-            "parts_posted": str(self.parts_posted),
-        }
-        if self.status_shown:
-            fields["status_shown"] = self.status_shown
-        if self.done:
-            fields["done"] = "1"
-        return fields
-
-    @classmethod
-    def from_hash(cls, delivery_id: str, fields: dict[str, str]) -> Delivery:
-        """Rebuild from its ID and ``HGETALL`` (decoded)."""
-        origin = _origin_from_fields(fields)
-        if not isinstance(origin, SlackOrigin):
-            raise ValueError(f"delivery {delivery_id} has a {origin.kind} origin")
-        return cls(
-            delivery_id=delivery_id,
-            request_id=split_delivery_id(delivery_id)[0],
-            origin=origin,
-            created_at=_dt(fields.get("created_at")) or datetime.now(UTC),
-            parts_posted=int(fields.get("parts_posted") or 0),
-            status_shown=fields.get("status_shown") or None,
-            done=fields.get("done") == "1",
         )

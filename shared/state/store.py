@@ -1,4 +1,4 @@
-"""Search records, callback tokens, deliveries and schedules in Redis (keys: ``keys.py``).
+"""Search records, callback tokens, reuse and the poll schedule in Redis (keys: ``keys.py``).
 
 The atomic steps — a status change, completing a search, claiming a due poll — are Lua
 scripts, so any number of processes can attempt them at once and exactly one wins.
@@ -15,9 +15,7 @@ import secrets
 import time
 import uuid
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 
 import redis.asyncio as aioredis
@@ -26,13 +24,7 @@ from pydantic import TypeAdapter
 from shared._awaitable import settle
 from shared.models import Lead
 from shared.state.keys import Keys
-from shared.state.records import (
-    Delivery,
-    SearchRecord,
-    SearchState,
-    SlackOrigin,
-    delivery_id,
-)
+from shared.state.records import SearchRecord, SearchState
 
 __all__ = ["Completion", "ReuseClaim", "SearchStore", "StoreTimings"]
 
@@ -55,8 +47,8 @@ redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 1
 """
 
-# KEYS: search hash, results, description, then the search's delivery hashes.
-# ARGV: status, now, results_count, error, blob, ttl, polled.
+# KEYS: search hash, results, description. ARGV: status, now, results_count, error, blob,
+# ttl, polled.
 # Returns 1 for the one attempt that completes the search, 0 if it was already done.
 _COMPLETE = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
@@ -69,24 +61,9 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
 redis.call('HSETNX', KEYS[1], 't_' .. ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6]) end
-for i = 1, #KEYS do
-  if i ~= 2 then redis.call('EXPIRE', KEYS[i], ARGV[6]) end
-end
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[3], ARGV[6])
 return 1
-"""
-
-# KEYS[1] search hash, KEYS[2] the delivery key prefix ("...:delivery:{rid}:"). ARGV:
-# TTL fallback, then the delivery's field/value pairs. Numbers the new delivery and
-# stores it with its search's TTL; returns its number, or 0 for an unknown search.
-_ADD_DELIVERY = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
-local key = KEYS[2] .. n
-redis.call('HSET', key, unpack(ARGV, 2))
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 1 then ttl = tonumber(ARGV[1]) end
-redis.call('EXPIRE', key, ttl)
-return n
 """
 
 # KEYS[1] polls zset. ARGV: now, lease, limit. Claims up to `limit` due searches by
@@ -118,8 +95,9 @@ return ''
 
 
 REUSE_CLAIM_SECONDS = 150
-"""How long a claim to submit a description lives (a submission may wait ~90 s for its
-turn in the rate limiter, then take a few seconds)."""
+"""How long a claim to submit a description lives, and how long identical requests wait
+for it: longer than a submission may take (~90 s for its turn in the rate limiter, then
+the POST), so nobody gives up on a claimant that is still on its way."""
 
 UNKNOWN_ID_SECONDS = 600
 """How long a request ID the API did not know is remembered as unknown."""
@@ -154,10 +132,6 @@ class StoreTimings:
     """Seconds a finished search and its results are kept."""
     max_pending: int = 30 * 60
     """Seconds after which a search that never finished is marked expired."""
-    delivery_lease: int = 60
-    """Seconds a delivery run's lock lives unless renewed (its heartbeat renews it)."""
-    delivery_grace: int = 120
-    """Seconds without a heartbeat after which the sweep retries a delivery."""
     global_ttl: int = 30 * 24 * 3600
     """TTL refreshed on the shared sorted sets at every write."""
     recent_kept: int = 500
@@ -188,7 +162,6 @@ class SearchStore:
         self.timings = timings or StoreTimings()
         self._set_status = redis.register_script(_SET_STATUS)
         self._complete = redis.register_script(_COMPLETE)
-        self._add_delivery = redis.register_script(_ADD_DELIVERY)
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._claim_one = redis.register_script(_CLAIM_ONE)
         self._claim_reuse = redis.register_script(_CLAIM_REUSE)
@@ -266,49 +239,14 @@ class SearchStore:
         results_count: int | None = None,
         error: str | None = None,
         polled: bool = False,
-        deliveries: int | None = None,
-    ) -> Completion:
+    ) -> tuple[Completion, SearchRecord | None]:
         """Finish a search exactly once, however many processes try at the same time.
 
-        See :meth:`complete_and_load`, which also returns the finished record.
-        """
-        outcome, _ = await self.complete_and_load(
-            request_id,
-            state,
-            results=results,
-            results_count=results_count,
-            error=error,
-            polled=polled,
-            deliveries=deliveries,
-        )
-        return outcome
-
-    async def complete_and_load(
-        self,
-        request_id: str,
-        state: SearchState,
-        *,
-        results: list[Lead] | None = None,
-        results_count: int | None = None,
-        error: str | None = None,
-        polled: bool = False,
-        deliveries: int | None = None,
-    ) -> tuple[Completion, SearchRecord | None]:
-        """Finish a search exactly once; the outcome, and the record when this call won.
-
-        ``deliveries`` is how many deliveries the search has, when the caller already
-        knows (it saves a round trip). Open deliveries are (re)marked due *before* the
-        atomic step: if this process dies right after winning, the sweep still finds them.
-        The loser's marks are harmless.
+        Returns the outcome, and the finished record when this call won.
         """
         if not state.is_terminal:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
-        if deliveries is None:
-            deliveries = int(await settle(self.redis.hget(k.search(request_id), "deliveries")) or 0)
-        delivery_ids = [delivery_id(request_id, n) for n in range(1, deliveries + 1)]
-        if delivery_ids:
-            await self._mark_deliveries_due(delivery_ids, _now())
         blob = ""
         if results:
             raw = _LEADS.dump_json(results, exclude_none=True)
@@ -316,12 +254,7 @@ class SearchStore:
             blob = base64.b64encode(zlib.compress(raw, 1)).decode()
         count_found = results_count if results_count is not None else len(results or [])
         outcome = await self._complete(
-            keys=[
-                k.search(request_id),
-                k.results(request_id),
-                k.description(request_id),
-                *(k.delivery(d) for d in delivery_ids),
-            ],
+            keys=[k.search(request_id), k.results(request_id), k.description(request_id)],
             args=[
                 state.value,
                 f"{_now():.6f}",
@@ -343,12 +276,10 @@ class SearchStore:
         record = SearchRecord.from_hash(fields, description or "") if fields else None
         return Completion.WON, record
 
-    async def callback_state(self, request_id: str) -> tuple[SearchState | None, int]:
-        """A search's state and number of deliveries, in one round trip (for callbacks)."""
-        status, deliveries = await settle(
-            self.redis.hmget(self.keys.search(request_id), ["status", "deliveries"])
-        )
-        return (SearchState(status) if status else None), int(deliveries or 0)
+    async def get_state(self, request_id: str) -> SearchState | None:
+        """Just a search's state (one field: callbacks check it before reading a body)."""
+        status = await settle(self.redis.hget(self.keys.search(request_id), "status"))
+        return SearchState(status) if status else None
 
     # -- polling schedule ------------------------------------------------------------------
 
@@ -366,6 +297,10 @@ class SearchStore:
         )
         return int(won) == 1
 
+    async def stop_polling(self, request_id: str) -> None:
+        """No more polls for this search (it finished, or is gone)."""
+        await self.redis.zrem(self.keys.polls, request_id)
+
     async def schedule_poll(self, request_id: str, at: float) -> None:
         """Set when the next poll is due (only while the search is still being polled)."""
         await self.redis.zadd(self.keys.polls, {request_id: at}, xx=True)
@@ -374,10 +309,6 @@ class SearchStore:
         """When the next poll is due, or None when no more polls are planned."""
         score = await self.redis.zscore(self.keys.polls, request_id)
         return None if score is None else float(score)
-
-    async def count_due_polls(self) -> int:
-        """How many searches are due for a poll now (for health and benchmarks)."""
-        return int(await self.redis.zcount(self.keys.polls, "-inf", f"{_now():.6f}"))
 
     # -- callback tokens ------------------------------------------------------------------
 
@@ -407,11 +338,13 @@ class SearchStore:
     async def claim_reuse(self, fingerprint: str) -> ReuseClaim:
         """Find a recent search for the same description, or claim the right to submit it.
 
-        The claim lives 60 s, so concurrent identical requests wait for the first one
-        instead of each spending a request and a credit.
+        The claim lives :data:`REUSE_CLAIM_SECONDS` (as long as identical requests wait for
+        it), so they wait for the first one instead of each spending a request and a credit.
         """
         claim = f"claim:{uuid.uuid4().hex}"
-        current = await self._claim_reuse(keys=[self.keys.reuse(fingerprint)], args=[claim, "60"])
+        current = await self._claim_reuse(
+            keys=[self.keys.reuse(fingerprint)], args=[claim, str(REUSE_CLAIM_SECONDS)]
+        )
         if not current:
             return ReuseClaim(request_id=None, claim=claim)
         if current.startswith("claim:"):
@@ -430,6 +363,10 @@ class SearchStore:
         else:
             await self.redis.set(key, request_id, ex=window)
 
+    async def remember_reuse(self, fingerprint: str, request_id: str, window: int) -> None:
+        """Reuse this search for the description from now on (a fresh search replaces one)."""
+        await self.redis.set(self.keys.reuse(fingerprint), request_id, ex=window)
+
     async def forget_reuse(self, fingerprint: str, request_id: str) -> None:
         """Stop reusing a search (it failed or expired)."""
         key = self.keys.reuse(fingerprint)
@@ -445,96 +382,3 @@ class SearchStore:
     async def known_unknown(self, request_id: str) -> bool:
         """True when the API recently said it doesn't know this ID."""
         return bool(await self.redis.exists(self.keys.unknown(request_id)))
-
-    # -- deliveries -------------------------------------------------------------------------
-
-    async def add_delivery(self, request_id: str, origin: SlackOrigin) -> Delivery | None:
-        """Owe an answer for this search to a Slack request; it is due at once.
-
-        Returns None when the search is unknown.
-        """
-        now = datetime.now(UTC)
-        draft = Delivery(
-            delivery_id=delivery_id(request_id, 0),
-            request_id=request_id,
-            origin=origin,
-            created_at=now,
-        )
-        pairs = [item for pair in draft.to_hash().items() for item in pair]
-        prefix = self.keys.delivery(delivery_id(request_id, 0)).removesuffix("0")
-        number = int(
-            await self._add_delivery(
-                keys=[self.keys.search(request_id), prefix],
-                args=[str(self.pending_ttl), *pairs],
-            )
-        )
-        if number == 0:
-            return None
-        delivery = draft.model_copy(update={"delivery_id": delivery_id(request_id, number)})
-        await self._mark_deliveries_due([delivery.delivery_id], now.timestamp())
-        return delivery
-
-    async def get_delivery(self, delivery_id: str) -> Delivery | None:
-        """The delivery, or None."""
-        fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.delivery(delivery_id)))
-        return Delivery.from_hash(delivery_id, fields) if fields else None
-
-    async def deliveries_of(self, request_id: str) -> list[str]:
-        """IDs of the deliveries hanging on a search."""
-        count = int(await settle(self.redis.hget(self.keys.search(request_id), "deliveries")) or 0)
-        return [delivery_id(request_id, n) for n in range(1, count + 1)]
-
-    async def update_delivery(
-        self,
-        delivery_id: str,
-        *,
-        parts_posted: int | None = None,
-        status_shown: str | None = None,
-        parent_ts: str | None = None,
-    ) -> None:
-        """Record delivery progress right after each step, so a resume skips it."""
-        fields: dict[str, str] = {}
-        if parts_posted is not None:
-            fields["parts_posted"] = str(parts_posted)
-        if status_shown is not None:
-            fields["status_shown"] = status_shown
-        if parent_ts is not None:
-            fields["parent_ts"] = parent_ts
-        if fields:
-            await settle(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
-
-    async def finish_delivery(self, delivery_id: str) -> None:
-        """The answer is complete: nothing more is owed."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.delivery(delivery_id), "done", "1")
-            pipe.zrem(self.keys.open_deliveries, delivery_id)
-            await pipe.execute()
-
-    async def keep_delivery_open(self, delivery_id: str) -> None:
-        """Push a running delivery's deadline out (its heartbeat calls this)."""
-        await self._mark_deliveries_due([delivery_id], _now())
-
-    async def drop_open_delivery(self, delivery_id: str) -> None:
-        """Forget a delivery that has nothing left to do (finished, or its data expired)."""
-        await self.redis.zrem(self.keys.open_deliveries, delivery_id)
-
-    async def overdue_deliveries(self, *, limit: int) -> list[str]:
-        """Deliveries past their deadline (lost jobs, crashed workers); pushes them back."""
-        now = _now()
-        ids: list[str] = await self.redis.zrangebyscore(
-            self.keys.open_deliveries, "-inf", f"{now:.6f}", start=0, num=limit
-        )
-        if ids:
-            await self._mark_deliveries_due(ids, now)
-        return ids
-
-    async def _mark_deliveries_due(self, delivery_ids: Iterable[str], now: float) -> None:
-        deadline = now + self.timings.delivery_grace
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.keys.open_deliveries, dict.fromkeys(delivery_ids, deadline))
-            pipe.expire(self.keys.open_deliveries, self.timings.global_ttl)
-            await pipe.execute()
-
-    def delivery_lock(self, delivery_id: str, *, lease: float) -> aioredis.lock.Lock:
-        """A lock that serialises work on one delivery across processes (auto-expires)."""
-        return self.redis.lock(self.keys.delivery_lock(delivery_id), timeout=lease, blocking=False)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bench._loadgen import render, run_load
 from bench.bench_mcp import _schedule_cost
-from shared.service import PollSchedule
+from shared.polling import PollSchedule
 
 
 def test_a_template_is_filled_in_one_pass_with_the_body_length() -> None:

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.context import BOT
+from bot.keys import BotKeys
 from sandbox.api.engine import load_default_engine
 from sandbox.embedded import RunningSandbox
 from sandbox.slack import (
@@ -38,9 +39,8 @@ from sandbox.slack import (
     slash_command_body,
     validate_blocks,
 )
-from shared.jobs import QUEUE_NAME
+from shared.polling import PollSchedule
 from shared.runtime import Runtime
-from shared.service import PollSchedule
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.keys import Keys
 from shared.state.records import SearchRecord
@@ -49,6 +49,7 @@ from tests.support.servers import free_port
 from tests.support.waiting import wait_until
 
 KEYS = Keys()
+BOT_KEYS = BotKeys()
 SIGNING_SECRET = "test-signing-secret-0123456789"
 CHANNEL = "C0LEADS"
 USER = "U0ALICE"
@@ -345,10 +346,10 @@ async def settled(redis_url: str) -> bool:
     """Every delivery is done and the job queue has nothing queued or running."""
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        if await client.zcard(KEYS.open_deliveries):
+        if await client.zcard(BOT_KEYS.open_deliveries):
             return False
         # Only delivery jobs count: the sweep's cron job comes and goes every second.
-        queued = await client.zrange(QUEUE_NAME, 0, -1)
+        queued = await client.zrange(BOT_KEYS.jobs, 0, -1)
         if [job for job in queued if job.startswith("deliver:")]:
             return False
         running = [key async for key in client.scan_iter("arq:in-progress:deliver:*")]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sandbox.embedded import RunningSandbox
-from shared.service import PollSchedule
+from shared.polling import PollSchedule
 from tests.bot.support import (
     DESCRIPTION,
     FAST_POLLS,

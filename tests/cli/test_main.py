@@ -17,7 +17,7 @@ from cli.exit_codes import ExitCode
 from cli.output import OutputFormat
 from shared.models import Lead
 from shared.settings import Settings
-from shared.state.records import CliOrigin, SearchRecord, SearchState
+from shared.state.records import Origin, SearchRecord, SearchState
 
 HOSTILE_ERROR = (
     "bad [/bold] input, see [link=https://evil.example]the docs[/link]\x1b[2J "
@@ -50,7 +50,7 @@ async def test_a_failed_search_with_markup_in_its_error_exits_6_and_shows_it_lit
     failed = SearchRecord(
         request_id="b" * 64,
         description="CTOs talking about cloud costs",
-        origin=CliOrigin(),
+        origin=Origin(front="cli"),
         status=SearchState.FAILED,
         created_at=datetime(2026, 1, 14, tzinfo=UTC),
         error=HOSTILE_ERROR,

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from cli.output import OutputFormat, clean, render
 from shared.models import Author, Engagement, Lead
-from shared.state.records import CliOrigin, SearchRecord, SearchState
+from shared.state.records import Origin, SearchRecord, SearchState
 
 CLEAR = "\x1b[2J"
 HYPERLINK = "\x1b]8;;https://evil.example\x1b\\click me\x1b]8;;\x1b\\"
@@ -47,7 +47,7 @@ def completed(description: str = "CTOs talking about cloud costs") -> SearchReco
     return SearchRecord(
         request_id="a" * 64,
         description=description,
-        origin=CliOrigin(),
+        origin=Origin(front="cli"),
         status=SearchState.COMPLETED,
         created_at=datetime(2026, 1, 14, tzinfo=UTC),
         completed_at=datetime(2026, 1, 14, 0, 2, tzinfo=UTC),

@@ -61,5 +61,5 @@ def connect(settings: Settings, endpoint: ApiEndpoint) -> ClientFactory:
 @pytest.fixture
 async def runtime(settings: Settings, endpoint: ApiEndpoint) -> AsyncIterator[Runtime]:
     """Another user of the same Redis and API key (what the Slack bot would be)."""
-    async with open_runtime(settings, endpoint) as opened:
+    async with open_runtime(settings, endpoint=endpoint) as opened:
         yield opened

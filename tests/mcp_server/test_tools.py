@@ -16,7 +16,7 @@ from sandbox.embedded import RunningSandbox
 from shared.client import NyneClient
 from shared.runtime import Runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET
-from shared.state.records import SlackOrigin
+from shared.state.records import Origin
 from tests.mcp_server.support import (
     DESCRIPTION,
     OTHER_DESCRIPTION,
@@ -294,7 +294,7 @@ async def test_list_searches_shows_recent_searches_newest_first(
 
 
 async def test_a_search_started_from_slack_is_visible(connect: Any, runtime: Runtime) -> None:
-    slack = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
+    slack = Origin(front="slack", team_id="T1", channel_id="C1", user_id="U1")
     submitted = await runtime.service.submit(OTHER_DESCRIPTION, slack)
     request_id = submitted.search.request_id
     async with connect() as client:

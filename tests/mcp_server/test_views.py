@@ -16,7 +16,7 @@ from mcp_server.views import (
     search_outcome,
 )
 from shared.models import Author, Engagement, Lead
-from shared.state.records import McpOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.records import Origin, SearchRecord, SearchState
 
 NOW = datetime(2026, 1, 14, 15, 30, tzinfo=UTC)
 RID = "f" * 64
@@ -26,7 +26,7 @@ def record(status: SearchState = SearchState.COMPLETED, **fields: object) -> Sea
     values: dict[str, object] = {
         "request_id": RID,
         "description": "CTOs at fintech companies discussing cloud migration",
-        "origin": McpOrigin(),
+        "origin": Origin(front="mcp"),
         "status": status,
         "created_at": NOW - timedelta(seconds=100),
         "sandbox": True,
@@ -124,7 +124,9 @@ def test_results_from_the_api_are_not_labelled_sandbox() -> None:
 
 
 def test_the_search_list_shows_origin_status_and_counts() -> None:
-    slack = record(origin=SlackOrigin(team_id="T", channel_id="C", user_id="U"), results_count=7)
+    slack = record(
+        origin=Origin(front="slack", team_id="T", channel_id="C", user_id="U"), results_count=7
+    )
     running = record(SearchState.ANALYZING, request_id="e" * 64)
     listing = search_list([running, slack])
     assert [item.origin for item in listing.searches] == ["mcp", "slack"]

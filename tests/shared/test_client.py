@@ -292,22 +292,28 @@ async def test_error_with_undocumented_body_still_maps_by_status() -> None:
 
 async def test_every_attempt_passes_the_gate_with_its_kind() -> None:
     kinds: list[str] = []
+    listeners: list[object] = []
 
     class Gate:
-        async def acquire(self, kind: str) -> None:
+        async def acquire(self, kind: str, *, on_wait: object = None) -> None:
             kinds.append(kind)
+            listeners.append(on_wait)
 
-    recorder = Recorder(error(500, "internal_error"), accepted())
+    async def on_wait(seconds: float) -> None:
+        """The caller's own listener: handed to the gate for its submission only."""
+
+    recorder = Recorder(error(503, "service_unavailable"), accepted())
     client, _ = make_client(recorder, gate=Gate())
-    await client.create_search(DESCRIPTION)
+    await client.create_search(DESCRIPTION, on_wait=on_wait)
     recorder.answers = [httpx.Response(200, json=status_body("queued"))]
     await client.get_search(REQUEST_ID)
     assert kinds == ["submit", "submit", "poll"]
+    assert listeners == [on_wait, on_wait, None]
 
 
 async def test_gate_refusal_stops_the_request() -> None:
     class Gate:
-        async def acquire(self, kind: str) -> None:
+        async def acquire(self, kind: str, *, on_wait: object = None) -> None:
             raise RateLimitError("budget spent", retry_after=12)
 
     recorder = Recorder(accepted())
@@ -329,7 +335,8 @@ async def test_wait_for_search_polls_on_the_schedule_and_reports_each_phase() ->
     search = await client.wait_for_search(REQUEST_ID, timeout=600, on_status=on_status)
     assert search.status is SearchStatus.COMPLETED
     assert seen == ["queued", "analyzing", "searching", "completed"]
-    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+    # The product's one poll schedule (shared.polling), as a search without a callback.
+    assert sleeps == [1.0, 2.0, 4.0, 8.0, 15.0]
 
 
 async def test_a_search_done_in_about_a_second_costs_two_polls() -> None:
@@ -340,7 +347,7 @@ async def test_a_search_done_in_about_a_second_costs_two_polls() -> None:
     client, sleeps = make_client(recorder)
     await client.wait_for_search(REQUEST_ID, timeout=60, on_status=lambda s: None)
     assert len(recorder.requests) == 2
-    assert sum(sleeps) == 1.5
+    assert sum(sleeps) == 3.0  # polls 1 s and 3 s after submission
 
 
 async def test_wait_for_search_returns_failed_searches() -> None:
@@ -366,7 +373,7 @@ async def test_wait_for_search_times_out_with_the_last_status() -> None:
         await client.wait_for_search(REQUEST_ID, timeout=10)
     assert caught.value.last_status == "searching"
     assert sum(sleeps) == pytest.approx(10.0)
-    assert sleeps[-1] == pytest.approx(10 - 7.5)  # the last sleep is cut to the deadline
+    assert sleeps[-1] == pytest.approx(10 - 7.0)  # after 1 + 2 + 4 s, cut to the deadline
 
 
 def test_repr_and_errors_never_show_secrets() -> None:

@@ -16,21 +16,23 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
-from shared.delivery import DeliveryRunner
-from shared.errors import InvalidDescriptionError
-from shared.jobs import running_worker
+from bot.jobs import BackgroundWorker
+from sandbox.embedded import RunningSandbox, SandboxConfig, embedded_sandbox, start_sandbox
+from shared.errors import InvalidDescriptionError, NotFoundError
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
-from shared.service import CallbackOutcome
+from shared.service import CallbackOutcome, LeadsService
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
-from shared.state.records import CliOrigin, McpOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.records import Origin, SearchState
 from shared.state.store import StoreTimings
 from shared.sweep import Sweeper
+from shared.validation import description_fingerprint
+from tests.support.state_actor import ASKER, bot_services
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTION = "CTOs at fintech companies discussing cloud migration"
-SLACK = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
+CLI = Origin(front="cli")
+MCP = Origin(front="mcp")
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +56,8 @@ class CallbackReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         assert self.runtime is not None
-        outcome = await self.runtime.service.handle_callback(
-            request.match_info["token"], await request.read()
+        outcome = await take_callback(
+            self.runtime.service, request.match_info["token"], await request.read()
         )
         status = (
             200
@@ -64,6 +66,14 @@ class CallbackReceiver:
         )
         self.answers.append(status)
         return web.Response(status=status)
+
+
+async def take_callback(service: LeadsService, token: str, body: bytes) -> CallbackOutcome:
+    """What the bot's receiver does: the token first, then the body."""
+    request_id = await service.resolve_callback_token(token)
+    if request_id is None:
+        return CallbackOutcome.UNKNOWN_TOKEN
+    return await service.accept_callback(request_id, body)
 
 
 @pytest.fixture
@@ -85,7 +95,7 @@ def endpoint(sandbox: RunningSandbox) -> ApiEndpoint:
 @pytest.fixture
 async def runtime(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[Runtime]:
     settings = Settings(_env_file=None)
-    async with open_runtime(settings, endpoint(sandbox), redis_url=redis_url) as runtime:
+    async with open_runtime(settings, endpoint=endpoint(sandbox), redis_url=redis_url) as runtime:
         yield runtime
 
 
@@ -95,7 +105,7 @@ async def callback_runtime(
 ) -> AsyncIterator[Runtime]:
     settings = Settings(_env_file=None)
     async with open_runtime(
-        settings, endpoint(sandbox), redis_url=redis_url, callback_base_url=receiver.url
+        settings, endpoint=endpoint(sandbox), redis_url=redis_url, callback_base_url=receiver.url
     ) as runtime:
         receiver.runtime = runtime
         yield runtime
@@ -111,7 +121,7 @@ async def searches_made(sandbox: RunningSandbox) -> int:
 
 
 async def test_submit_then_wait_completes_by_polling_with_every_phase(runtime: Runtime) -> None:
-    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    result = await runtime.service.submit(DESCRIPTION, CLI)
     assert not result.reused
     seen: list[SearchState] = []
     record = await runtime.service.wait(
@@ -132,35 +142,33 @@ async def test_a_bad_description_costs_no_request(
     runtime: Runtime, sandbox: RunningSandbox
 ) -> None:
     with pytest.raises(InvalidDescriptionError):
-        await runtime.service.submit("too short", CliOrigin())
+        await runtime.service.submit("too short", CLI)
     assert await searches_made(sandbox) == 0
 
 
 async def test_identical_descriptions_reuse_the_search_unless_fresh(
     runtime: Runtime, sandbox: RunningSandbox
 ) -> None:
-    first = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    first = await runtime.service.submit(DESCRIPTION, CLI)
     again = await runtime.service.submit(
-        "  ctos at FINTECH companies   discussing cloud migration. ", McpOrigin()
+        "  ctos at FINTECH companies   discussing cloud migration. ", MCP
     )
     assert again.reused
     assert again.search.request_id == first.search.request_id
     assert await searches_made(sandbox) == 1
-    fresh = await runtime.service.submit(DESCRIPTION, CliOrigin(), fresh=True)
+    fresh = await runtime.service.submit(DESCRIPTION, CLI, fresh=True)
     assert not fresh.reused
     assert fresh.search.request_id != first.search.request_id
     assert await searches_made(sandbox) == 2
     # The fresh search is now the one reused.
-    latest = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    latest = await runtime.service.submit(DESCRIPTION, CLI)
     assert latest.search.request_id == fresh.search.request_id
 
 
 async def test_concurrent_identical_submissions_make_one_request(
     runtime: Runtime, sandbox: RunningSandbox
 ) -> None:
-    results = await asyncio.gather(
-        *(runtime.service.submit(DESCRIPTION, CliOrigin()) for _ in range(6))
-    )
+    results = await asyncio.gather(*(runtime.service.submit(DESCRIPTION, CLI) for _ in range(6)))
     assert len({r.search.request_id for r in results}) == 1
     assert sum(not r.reused for r in results) == 1
     assert await searches_made(sandbox) == 1
@@ -168,12 +176,12 @@ async def test_concurrent_identical_submissions_make_one_request(
 
 async def test_a_failed_search_is_not_reused(runtime: Runtime, sandbox: RunningSandbox) -> None:
     sandbox.faults.update({"fail_searches": 1})
-    failed = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    failed = await runtime.service.submit(DESCRIPTION, CLI)
     record = await runtime.service.wait(failed.search.request_id, timeout=30)
     assert record.status is SearchState.FAILED
     assert record.error
     assert not record.credit_spent
-    retry = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    retry = await runtime.service.submit(DESCRIPTION, CLI)
     assert not retry.reused
 
 
@@ -181,7 +189,7 @@ async def test_callback_completes_the_search_without_waiting_for_a_poll(
     callback_runtime: Runtime, receiver: CallbackReceiver, sandbox: RunningSandbox
 ) -> None:
     service = callback_runtime.service
-    result = await service.submit(DESCRIPTION, CliOrigin())
+    result = await service.submit(DESCRIPTION, CLI)
     assert result.search.has_callback
     record = await service.wait(result.search.request_id, timeout=30)
     assert record.status is SearchState.COMPLETED
@@ -192,7 +200,7 @@ async def test_callback_completes_the_search_without_waiting_for_a_poll(
 async def test_callbacks_are_checked(callback_runtime: Runtime, sandbox: RunningSandbox) -> None:
     sandbox.faults.update({"drop_callbacks": 1})  # this test plays the API's callbacks itself
     service = callback_runtime.service
-    result = await service.submit(DESCRIPTION, CliOrigin())
+    result = await service.submit(DESCRIPTION, CLI)
     rid = result.search.request_id
     token = _token_of(sandbox, rid)
     body = json.dumps(
@@ -205,13 +213,13 @@ async def test_callbacks_are_checked(callback_runtime: Runtime, sandbox: Running
         }
     ).encode()
     other = json.dumps({"request_id": "f" * 64, "status": "completed"}).encode()
-    assert await service.handle_callback("not-a-token", body) is CallbackOutcome.UNKNOWN_TOKEN
-    assert await service.handle_callback(token, b"{not json") is CallbackOutcome.INVALID_BODY
-    assert await service.handle_callback(token, b'{"status": 3}') is CallbackOutcome.INVALID_BODY
-    assert await service.handle_callback(token, other) is CallbackOutcome.MISMATCHED_REQUEST
+    assert await take_callback(service, "not-a-token", body) is CallbackOutcome.UNKNOWN_TOKEN
+    assert await take_callback(service, token, b"{not json") is CallbackOutcome.INVALID_BODY
+    assert await take_callback(service, token, b'{"status": 3}') is CallbackOutcome.INVALID_BODY
+    assert await take_callback(service, token, other) is CallbackOutcome.MISMATCHED_REQUEST
     assert (await service.get(rid)).status is not SearchState.COMPLETED  # type: ignore[union-attr]
-    assert await service.handle_callback(token, body) is CallbackOutcome.ACCEPTED
-    assert await service.handle_callback(token, body) is CallbackOutcome.DUPLICATE
+    assert await take_callback(service, token, body) is CallbackOutcome.ACCEPTED
+    assert await take_callback(service, token, body) is CallbackOutcome.DUPLICATE
 
 
 def _token_of(sandbox: RunningSandbox, request_id: str) -> str:
@@ -231,7 +239,7 @@ async def test_a_dropped_callback_is_picked_up_by_the_sweep(
 ) -> None:
     sandbox.faults.update({"drop_callbacks": 1})
     service = callback_runtime.service
-    result = await service.submit(DESCRIPTION, CliOrigin())
+    result = await service.submit(DESCRIPTION, CLI)
     sweeper = Sweeper(service)
 
     async def swept_to_completion() -> bool:
@@ -253,9 +261,12 @@ async def test_a_search_that_never_finishes_expires_with_a_clear_outcome(
     sandbox.faults.update({"slow_search": 10000})
     settings = Settings(_env_file=None)
     async with open_runtime(
-        settings, endpoint(sandbox), redis_url=redis_url, timings=StoreTimings(max_pending=1)
+        settings,
+        endpoint=endpoint(sandbox),
+        redis_url=redis_url,
+        timings=StoreTimings(max_pending=1),
     ) as runtime:
-        result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+        result = await runtime.service.submit(DESCRIPTION, CLI)
         sweeper = Sweeper(runtime.service)
 
         async def expired() -> bool:
@@ -283,8 +294,11 @@ def actor(*args: str, capture: bool = False) -> subprocess.Popen[str]:
 async def test_simultaneous_completions_from_many_processes_deliver_once(
     runtime: Runtime, sandbox: RunningSandbox, redis_url: str
 ) -> None:
-    result = await runtime.service.submit(DESCRIPTION, SLACK)
+    result = await runtime.service.submit(DESCRIPTION, ASKER.origin)
     rid = result.search.request_id
+    async with bot_services(runtime) as services:
+        delivery = await services.deliveries.add(rid, asker=ASKER, parent_ts="1.0", reused=False)
+    assert delivery is not None
     await wait_until(
         lambda: _api_status_is_completed(runtime, rid), timeout=30, message="API completion"
     )
@@ -293,7 +307,7 @@ async def test_simultaneous_completions_from_many_processes_deliver_once(
     assert codes == [0] * 6
     redis = runtime.connections.redis
     assert await redis.get(f"test:delivered:{rid}") == "1"
-    delivery_id = result.delivery_id
+    delivery_id = delivery.delivery_id
     assert await redis.get(f"test:posted:{delivery_id}:0") == "1"
     assert await redis.get(f"test:posted:{delivery_id}:1") == "1"
 
@@ -330,7 +344,7 @@ async def test_a_waiter_wakes_when_another_process_completes_the_search(
     runtime: Runtime, sandbox: RunningSandbox, redis_url: str
 ) -> None:
     # Polls of this search are far off, so only the cross-process wake-up can end the wait.
-    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    result = await runtime.service.submit(DESCRIPTION, CLI)
     rid = result.search.request_id
     await runtime.store.schedule_poll(rid, time.time() + 3600)
     await wait_until(
@@ -351,37 +365,38 @@ async def test_every_key_has_a_ttl_after_a_full_lifecycle(
     callback_runtime: Runtime, receiver: CallbackReceiver
 ) -> None:
     service = callback_runtime.service
-    slack = await service.submit(DESCRIPTION, SLACK)
-    await service.submit(
-        "Startup founders discussing fundraising or looking for investors", CliOrigin()
-    )
-    await service.wait(slack.search.request_id, timeout=30)
-    redis = callback_runtime.connections.redis
-    runner = DeliveryRunner(callback_runtime.store, FinishingDeliverer())
-    async with running_worker(
-        callback_runtime.connections, runner=runner, sweeper=Sweeper(service)
-    ):
+    async with bot_services(callback_runtime) as services:
+        slack = await service.submit(DESCRIPTION, ASKER.origin)
+        delivery = await services.deliveries.add(
+            slack.search.request_id, asker=ASKER, parent_ts="1.0", reused=False
+        )
+        assert delivery is not None
+        await service.submit(
+            "Startup founders discussing fundraising or looking for investors", CLI
+        )
+        await service.wait(slack.search.request_id, timeout=30)
+        redis = callback_runtime.connections.redis
+        worker = BackgroundWorker(callback_runtime.connections, services)
+        await worker.start()
         # Let the worker deliver and the sweep run at least once.
         await wait_until(
-            lambda: _delivered(callback_runtime, slack.delivery_id or ""),
-            message="the delivery",
+            lambda: _delivered(services.deliveries, delivery.delivery_id), message="the delivery"
         )
         await wait_until(lambda: _swept(redis), message="a sweep pass to set the queue's TTL")
         keys = [key async for key in redis.scan_iter(match="*")]
         assert any(key.startswith("leads:search:") for key in keys)
         assert "leads:jobs" in keys
+        await worker.stop()
+        assert any(key.startswith("leads:delivery:") for key in keys)
         for key in keys:
+            if key.startswith("test:"):  # the counting deliverer's own tallies
+                continue
             # -1: no TTL. (-2: gone since the scan — arq deletes its keys as jobs finish.)
             assert await redis.ttl(key) != -1, f"{key} has no TTL"
 
 
-class FinishingDeliverer:
-    async def deliver(self, delivery: object, search: SearchRecord, progress: object) -> bool:
-        return bool(search.is_terminal)
-
-
-async def _delivered(runtime: Runtime, delivery_id: str) -> bool:
-    delivery = await runtime.store.get_delivery(delivery_id)
+async def _delivered(deliveries: Any, delivery_id: str) -> bool:
+    delivery = await deliveries.get(delivery_id)
     return delivery is not None and delivery.done
 
 
@@ -390,43 +405,71 @@ async def _swept(redis: Any) -> bool:
 
 
 async def test_sweep_passes_never_overlap(runtime: Runtime) -> None:
-    result = await runtime.service.submit(DESCRIPTION, CliOrigin())
+    result = await runtime.service.submit(DESCRIPTION, CLI)
     await runtime.store.schedule_poll(result.search.request_id, time.time() - 1)  # due now
     store = runtime.store
     held = store.redis.lock(store.keys.sweep_lock, timeout=30, blocking=False)
     assert await held.acquire()  # another worker's pass is running
-    assert (await Sweeper(runtime.service).run_once()).polled == 0
+    assert await Sweeper(runtime.service).run_once() == 0
     await held.release()
-    assert (await Sweeper(runtime.service).run_once()).polled == 1
+    assert await Sweeper(runtime.service).run_once() == 1
 
 
 async def test_an_unknown_request_id_costs_one_request_then_none(runtime: Runtime) -> None:
-    from shared.errors import NotFoundError
-
     before = await runtime.limiter.usage()
     for _ in range(3):
         with pytest.raises(NotFoundError):
-            await runtime.service.lookup("e" * 64, CliOrigin())
+            await runtime.service.lookup("e" * 64, CLI)
     after = await runtime.limiter.usage()
     assert after["60s"] - before["60s"] == 1  # guesses don't drain the shared budget
 
 
 async def test_processes_with_their_own_sandbox_keep_their_state_apart(redis_url: str) -> None:
-    from sandbox.embedded import sandbox_base_url
-    from shared.runtime import open_front_runtime
-
     settings = Settings(_env_file=None, redis_url=redis_url, leads_sandbox_speed=200)
     async with (
-        open_front_runtime(settings, start_sandbox=sandbox_base_url) as first,
-        open_front_runtime(settings, start_sandbox=sandbox_base_url) as second,
+        embedded_sandbox(True, 200) as first_url,
+        embedded_sandbox(True, 200) as second_url,
+        open_runtime(settings, sandbox_url=first_url) as first,
+        open_runtime(settings, sandbox_url=second_url) as second,
     ):
         assert first.endpoint.sandbox
         assert first.store.keys.prefix.startswith("leads-sandbox-")
         assert first.store.keys.prefix != second.store.keys.prefix
-        mine = await first.service.submit(DESCRIPTION, CliOrigin())
+        mine = await first.service.submit(DESCRIPTION, CLI)
         # The other process neither sees nor reuses (nor polls) a search its API never had.
         assert await second.service.get(mine.search.request_id) is None
-        theirs = await second.service.submit(DESCRIPTION, CliOrigin())
+        theirs = await second.service.submit(DESCRIPTION, CLI)
         assert not theirs.reused
         record = await first.service.wait(mine.search.request_id, timeout=30)
         assert record.status is SearchState.COMPLETED
+
+
+@pytest.mark.slow
+async def test_a_claimant_held_over_a_minute_by_the_limiter_still_gets_reused(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    # A budget of one request a minute: after one spent request, the next submission waits
+    # ~61 s in the limiter while holding the claim on its description. An identical request
+    # meanwhile must wait for that claim, not take over when the claim would have lapsed
+    # (it used to live 60 s while waiters waited 150) and submit a second, billed search.
+    settings = Settings(_env_file=None, leads_rate_limit_per_minute=1)
+    async with open_runtime(settings, endpoint=endpoint(sandbox), redis_url=redis_url) as runtime:
+        with pytest.raises(NotFoundError):
+            await runtime.service.lookup("e" * 64, CLI)  # spends the minute's one request
+        claimant = asyncio.create_task(runtime.service.submit(DESCRIPTION, CLI))
+        await wait_until(
+            lambda: _claimed(runtime, DESCRIPTION), message="the first submission to claim"
+        )
+        started = time.monotonic()
+        waiter = await runtime.service.submit(DESCRIPTION, MCP)
+        first = await claimant
+        assert time.monotonic() - started > 60  # the claimant really was held past a minute
+    assert waiter.reused
+    assert waiter.search.request_id == first.search.request_id
+    assert await searches_made(sandbox) == 1
+
+
+async def _claimed(runtime: Runtime, description: str) -> bool:
+    key = runtime.store.keys.reuse(description_fingerprint(description))
+    value = await runtime.connections.redis.get(key)
+    return bool(value and value.startswith("claim:"))

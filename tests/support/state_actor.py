@@ -6,10 +6,10 @@ Actions:
   complete RID N      wait until N actors are ready (a Redis barrier), then fetch the
                       search from the API, apply it and run every delivery once, with a
                       deliverer that counts finished deliveries in Redis
-  submit DESCRIPTION  submit a Slack-origin search, print its request ID, then sleep
-                      (the test kills it mid-search)
-  sweep RID SECONDS   run the sweep and a delivery worker until RID is delivered (or time
-                      runs out); exit 0 when delivered
+  submit DESCRIPTION  submit a search and owe a Slack answer for it, print its request
+                      ID, then sleep (the test kills it mid-search)
+  sweep RID SECONDS   run the bot's background worker (sweep, deliveries, requeue) until
+                      RID is delivered (or time runs out); exit 0 when delivered
 """
 
 from __future__ import annotations
@@ -17,75 +17,100 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
 
-from shared.delivery import DeliveryProgress, DeliveryRunner
-from shared.jobs import running_worker
+from bot.deliveries import Delivery, DeliveryStore, SlackRequest
+from bot.delivery import Deliverer
+from bot.jobs import BackgroundWorker, BotServices
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
-from shared.state.records import Delivery, SearchRecord, SlackOrigin
+from shared.state.records import SearchRecord
 from shared.sweep import Sweeper
 
+ASKER = SlackRequest(team_id="T1", channel_id="C1", user_id="U1")
 
-class CountingDeliverer:
-    """Counts, in Redis, each delivery it finishes (and each thread part it 'posts')."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self.redis = redis
+class CountingDeliverer(Deliverer):
+    """The real runner (lock, heartbeat, recorded steps); instead of posting to Slack, it
+    counts in Redis each delivery it finishes and each thread part it 'posts'."""
 
-    async def deliver(
-        self, delivery: Delivery, search: SearchRecord, progress: DeliveryProgress
-    ) -> bool:
+    async def bring_up_to_date(self, delivery: Delivery, search: SearchRecord) -> bool:
         if not search.is_terminal:
             return False
-        for part in range(progress.parts_posted, 2):
-            await self.redis.incr(f"test:posted:{delivery.delivery_id}:{part}")
-            await progress.part_posted(part + 1)
-        await self.redis.incr(f"test:delivered:{search.request_id}")
+        redis = self.deliveries.redis
+        for part in range(delivery.parts_posted, 2):
+            await redis.incr(f"test:posted:{delivery.delivery_id}:{part}")
+            await self.deliveries.record(delivery.delivery_id, parts_posted=part + 1)
+        await redis.incr(f"test:delivered:{search.request_id}")
         return True
 
 
-def _runtime(redis_url: str, api_url: str) -> AbstractAsyncContextManager[Runtime]:
+@asynccontextmanager
+async def bot_services(runtime: Runtime) -> AsyncIterator[BotServices]:
+    """The bot's services over ``runtime``, with a :class:`CountingDeliverer`."""
+    deliveries = DeliveryStore(
+        runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
+    )
+    services = BotServices(
+        deliveries=deliveries,
+        deliverer=CountingDeliverer(deliveries, runtime.store, AsyncWebClient()),
+        sweeper=Sweeper(runtime.service),
+        queue=runtime.connections.arq,
+    )
+    await runtime.bus.subscribe(services.on_change)
+    yield services
+
+
+@asynccontextmanager
+async def _runtime(redis_url: str, api_url: str) -> AsyncIterator[tuple[Runtime, BotServices]]:
     settings = Settings(_env_file=None)
     endpoint = ApiEndpoint(api_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
-    return open_runtime(settings, endpoint, redis_url=redis_url)
+    async with (
+        open_runtime(settings, endpoint=endpoint, redis_url=redis_url) as runtime,
+        bot_services(runtime) as services,
+    ):
+        yield runtime, services
 
 
 async def complete(redis_url: str, api_url: str, request_id: str, actors: int) -> None:
-    async with _runtime(redis_url, api_url) as runtime:
+    async with _runtime(redis_url, api_url) as (runtime, services):
         redis = runtime.connections.redis
         search = await runtime.client.get_search(request_id)
         await redis.incr(f"test:ready:{request_id}")
         while int(await redis.get(f"test:ready:{request_id}") or 0) < actors:
             await asyncio.sleep(0.001)
         await runtime.service.apply(search, polled=True)
-        runner = DeliveryRunner(runtime.store, CountingDeliverer(redis))
-        for delivery_id in await runtime.store.deliveries_of(request_id):
-            await runner.run(delivery_id)
+        for delivery_id in await services.deliveries.ids_of(request_id):
+            await services.deliverer.run(delivery_id)
 
 
 async def submit(redis_url: str, api_url: str, description: str) -> None:
-    async with _runtime(redis_url, api_url) as runtime:
-        origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
-        result = await runtime.service.submit(description, origin, fresh=True)
+    async with _runtime(redis_url, api_url) as (runtime, services):
+        result = await runtime.service.submit(description, ASKER.origin, fresh=True)
+        await services.deliveries.add(
+            result.search.request_id, asker=ASKER, parent_ts="1.0", reused=result.reused
+        )
         print(result.search.request_id, flush=True)
         await asyncio.Event().wait()  # until the test kills this process
 
 
 async def sweep(redis_url: str, api_url: str, request_id: str, seconds: float) -> int:
-    async with _runtime(redis_url, api_url) as runtime:
+    async with _runtime(redis_url, api_url) as (runtime, services):
         redis = runtime.connections.redis
-        runner = DeliveryRunner(runtime.store, CountingDeliverer(redis))
-        sweeper = Sweeper(runtime.service)
-        async with running_worker(runtime.connections, runner=runner, sweeper=sweeper):
+        worker = BackgroundWorker(runtime.connections, services)
+        await worker.start()
+        try:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 if await redis.get(f"test:delivered:{request_id}"):
                     return 0
                 await asyncio.sleep(0.05)
             return 1
+        finally:
+            await worker.stop()
 
 
 def main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_text import ComingSoon, ShowHelp, ShowStatus, StartSearch, parse_command
 from bot.context import BotContext, bot_context
+from bot.deliveries import SlackRequest
 from bot.lookup import show_status
 from bot.messages import respond_ephemeral
 from bot.searching import start_search
@@ -25,7 +26,6 @@ from bot.views import notices
 from bot.views.blocks import SlackMessage
 from bot.views.help import help_message
 from shared.errors import InvalidDescriptionError
-from shared.state.records import SlackOrigin
 from shared.validation import validate_description
 
 __all__ = ["handle_leads_command"]
@@ -45,7 +45,7 @@ async def handle_leads_command(
     context: AsyncBoltContext,
 ) -> None:
     """Answer one ``/leads`` invocation."""
-    origin = SlackOrigin(
+    asker = SlackRequest(
         team_id=str(command.get("team_id") or ""),
         channel_id=str(command.get("channel_id") or ""),
         user_id=str(command.get("user_id") or ""),
@@ -58,7 +58,7 @@ async def handle_leads_command(
         case ShowStatus(request_id=request_id):
             await ack()
             bot = bot_context(context)
-            await _after_ack(bot, respond, origin, show_status(bot, respond, origin, request_id))
+            await _after_ack(bot, respond, asker, show_status(bot, respond, asker, request_id))
         case StartSearch(description=typed):
             try:
                 description = validate_description(typed)
@@ -68,12 +68,12 @@ async def handle_leads_command(
             await ack()
             bot = bot_context(context)
             await _after_ack(
-                bot, respond, origin, start_search(bot, client, respond, origin, description)
+                bot, respond, asker, start_search(bot, client, respond, asker, description)
             )
 
 
 async def _after_ack(
-    bot: BotContext, respond: AsyncRespond, origin: SlackOrigin, work: Coroutine[Any, Any, None]
+    bot: BotContext, respond: AsyncRespond, asker: SlackRequest, work: Coroutine[Any, Any, None]
 ) -> None:
     """Run the work that follows the ack: the top of this request, so failures end here.
 
@@ -83,7 +83,7 @@ async def _after_ack(
         await bot.run_tracked(work)
     except Exception:
         log.exception(
-            "/leads failed", extra={"channel_id": origin.channel_id, "user_id": origin.user_id}
+            "/leads failed", extra={"channel_id": asker.channel_id, "user_id": asker.user_id}
         )
         try:
             await respond_ephemeral(respond, notices.unexpected_error())

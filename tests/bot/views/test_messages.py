@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.deliveries import SlackRequest
 from bot.views.blocks import SlackMessage, block_text_length
 from bot.views.cards import lead_card
 from bot.views.help import help_message
@@ -39,7 +40,7 @@ from sandbox.slack import MESSAGE_BLOCKS_TEXT_MAX, validate_blocks
 from sandbox.slack import blocks_text_length as slack_count
 from sandbox.slack.mrkdwn import CONTROL
 from shared.models import Author, Engagement, Lead
-from shared.state.records import SearchRecord, SearchState, SlackOrigin
+from shared.state.records import SearchRecord, SearchState
 from tests.bot.support import (
     DESCRIPTION,
     control_sequences,
@@ -48,7 +49,7 @@ from tests.bot.support import (
 )
 
 NOW = datetime(2026, 1, 14, 15, 30, tzinfo=UTC)
-ORIGIN = SlackOrigin(team_id="T1", channel_id="C0LEADS", user_id="U0ALICE", parent_ts="1.000001")
+ORIGIN = SlackRequest(team_id="T1", channel_id="C0LEADS", user_id="U0ALICE").origin
 EVIL = "<!channel> <!here> <@U123> <#C123> <!subteam^S1> <https://x.example|y> & <b> >"
 
 

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.errors import RateLimitError
-from shared.state.limiter import RateLimiter, RateWindow, notify_rate_limit_waits
+from shared.state.limiter import RateLimiter, RateWindow
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -79,19 +79,29 @@ async def test_a_wait_past_the_bound_raises_with_retry_after(redis: aioredis.Red
     assert caught.value.retry_after == 60
 
 
-async def test_waits_are_announced_before_they_start(redis: aioredis.Redis) -> None:
+async def test_waits_are_announced_to_the_caller_before_they_start(
+    redis: aioredis.Redis,
+) -> None:
     limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(1, 0.3)], margin=0)
-    heard: list[tuple[str, float]] = []
+    heard: list[float] = []
 
-    async def listener(kind: str, seconds: float) -> None:
-        heard.append((kind, seconds))
+    async def on_wait(seconds: float) -> None:
+        heard.append(seconds)
 
-    await limiter.acquire("submit")
-    with notify_rate_limit_waits(listener):
-        await limiter.acquire("submit")
+    await limiter.acquire("submit", on_wait=on_wait)
+    assert heard == []  # no wait, nothing to announce
+    await limiter.acquire("submit", on_wait=on_wait)
     assert heard
-    assert heard[0][0] == "submit"
-    assert 0 < heard[0][1] <= 0.3
+    assert 0 < heard[0] <= 0.3
+    await limiter.acquire("submit")  # another caller's waits are its own business
+    assert len(heard) == 1
+
+
+def test_max_wait_is_fixed_when_the_limiter_is_built(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", max_wait={"submit": 10.0})
+    assert dict(limiter.max_wait) == {"submit": 10.0, "poll": 60.0}
+    with pytest.raises(TypeError):
+        limiter.max_wait["submit"] = 1.0  # type: ignore[index]
 
 
 def spawn(

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.models import Author, Lead
-from shared.state.records import CliOrigin, SearchRecord, SearchState, SlackOrigin
+from shared.state.records import Origin, SearchRecord, SearchState
 from shared.state.store import Completion, SearchStore, token_digest
 
 RID = "a" * 64
@@ -34,7 +34,7 @@ def record(request_id: str = RID, **changes: object) -> SearchRecord:
     base = SearchRecord(
         request_id=request_id,
         description="CTOs at fintech companies discussing cloud migration",
-        origin=SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.000"),
+        origin=Origin(front="chat", team_id="T1", channel_id="C1", user_id="U1"),
         status=SearchState.QUEUED,
         created_at=now,
         phases={SearchState.QUEUED: now},
@@ -82,9 +82,12 @@ async def test_phase_history_records_each_phase_once(store: SearchStore) -> None
 
 async def test_completion_is_won_exactly_once_under_concurrency(store: SearchStore) -> None:
     await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
-    outcomes = await asyncio.gather(
+    answers = await asyncio.gather(
         *(store.complete(RID, SearchState.COMPLETED, results=leads(3)) for _ in range(50))
     )
+    outcomes = [outcome for outcome, _ in answers]
+    (finished,) = [record for _, record in answers if record is not None]  # the winner's
+    assert finished.status is SearchState.COMPLETED
     assert outcomes.count(Completion.WON) == 1
     assert outcomes.count(Completion.ALREADY_DONE) == 49
     results = await store.get_results(RID)
@@ -95,10 +98,11 @@ async def test_completion_is_won_exactly_once_under_concurrency(store: SearchSto
 
 async def test_a_finished_search_never_changes_again(store: SearchStore) -> None:
     await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
-    assert await store.complete(RID, SearchState.FAILED, error="boom") is Completion.WON
+    assert (await store.complete(RID, SearchState.FAILED, error="boom"))[0] is Completion.WON
     assert not await store.set_status(RID, SearchState.SEARCHING, polled=False)
-    assert await store.complete(RID, SearchState.COMPLETED, results=leads(1)) is (
-        Completion.ALREADY_DONE
+    assert await store.complete(RID, SearchState.COMPLETED, results=leads(1)) == (
+        Completion.ALREADY_DONE,
+        None,
     )
     loaded = await store.get_search(RID)
     assert loaded is not None
@@ -108,7 +112,7 @@ async def test_a_finished_search_never_changes_again(store: SearchStore) -> None
 
 
 async def test_completing_an_unknown_search_says_so(store: SearchStore) -> None:
-    assert await store.complete(RID, SearchState.COMPLETED) is Completion.UNKNOWN
+    assert await store.complete(RID, SearchState.COMPLETED) == (Completion.UNKNOWN, None)
 
 
 async def test_only_due_polls_are_claimed_and_each_by_one_claimer(store: SearchStore) -> None:
@@ -151,72 +155,20 @@ async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> Non
     assert (await store.claim_reuse("fp")).request_id == RID
 
 
-async def test_deliveries_are_numbered_per_search_and_need_the_search(
-    store: SearchStore,
-) -> None:
-    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
-    assert await store.add_delivery(RID, origin) is None  # no such search
-    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
-    first, second = await asyncio.gather(
-        store.add_delivery(RID, origin), store.add_delivery(RID, origin)
-    )
-    assert first is not None
-    assert second is not None
-    assert {first.delivery_id, second.delivery_id} == {f"{RID}:1", f"{RID}:2"}
-    assert await store.deliveries_of(RID) == [f"{RID}:1", f"{RID}:2"]
-    loaded = await store.get_delivery(f"{RID}:2")
-    assert loaded is not None
-    assert loaded.origin == origin
-    assert loaded.request_id == RID
-
-
-async def test_deliveries_track_progress_and_finish(store: SearchStore) -> None:
-    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
-    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1", parent_ts="1.0")
-    delivery = await store.add_delivery(RID, origin)
-    assert delivery is not None
-    assert await store.deliveries_of(RID) == [delivery.delivery_id]
-    await store.update_delivery(delivery.delivery_id, parts_posted=2, status_shown="completed")
-    loaded = await store.get_delivery(delivery.delivery_id)
-    assert loaded is not None
-    assert (loaded.parts_posted, loaded.status_shown, loaded.done) == (2, "completed", False)
-    await store.finish_delivery(delivery.delivery_id)
-    loaded = await store.get_delivery(delivery.delivery_id)
-    assert loaded is not None
-    assert loaded.done
-    assert await store.overdue_deliveries(limit=10) == []
-
-
-async def test_deliveries_past_their_deadline_come_back(store: SearchStore) -> None:
-    store.timings = store.timings.__class__(delivery_grace=0)
-    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
-    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
-    delivery = await store.add_delivery(RID, origin)
-    assert delivery is not None
-    assert await store.overdue_deliveries(limit=10) == [delivery.delivery_id]
-
-
 async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.Redis) -> None:
     token = store.new_callback_token()
     await store.create_search(record(), first_poll_at=time.time(), callback_token=token)
     claim = await store.claim_reuse("fingerprint")
     await store.finish_reuse("fingerprint", claim.claim or "", RID, window=3600)
-    origin = SlackOrigin(team_id="T1", channel_id="C1", user_id="U1")
-    delivery = await store.add_delivery(RID, origin)
-    assert delivery is not None
     await store.set_status(RID, SearchState.SEARCHING, polled=True)
-    lock = store.delivery_lock(delivery.delivery_id, lease=30)
-    assert await lock.acquire()
-    await store.update_delivery(delivery.delivery_id, parts_posted=1)
     await store.complete(RID, SearchState.COMPLETED, results=leads(2))
-    other = record("c" * 64, origin=CliOrigin())
+    other = record("c" * 64, origin=Origin(front="cli"))
     await store.create_search(other, first_poll_at=time.time() + 60, callback_token=None)
 
     keys = [key async for key in redis.scan_iter(match="leads:*")]
-    assert len(keys) >= 9
+    assert len(keys) >= 7
     for key in keys:
         assert await redis.ttl(key) > 0, f"{key} has no TTL"
-    await lock.release()
 
 
 async def test_a_pending_search_record_stays_compact(
@@ -228,7 +180,7 @@ async def test_a_pending_search_record_stays_compact(
     encoding = await redis.object("encoding", store.keys.search(RID))
     assert encoding in ("listpack", "ziplist")
     # ...and the search's own keys stay small. (The whole cost per pending search, shared
-    # sorted-set entries and a Slack delivery included, is measured by `make bench`.)
+    # sorted-set entries and a front's answer included, is measured by `make bench`.)
     own = [
         store.keys.search(RID),
         store.keys.description(RID),

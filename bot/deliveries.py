@@ -1,0 +1,255 @@
+"""What the bot owes Slack: one :class:`Delivery` per ``/leads`` answer, kept in Redis.
+
+A delivery is one answer owed to one Slack request: where its parent message is, who asked,
+and how much of the thread was already posted, so that a run that dies half-way resumes
+after the last step it recorded. Identical-search reuse can hang several deliveries on one
+search, so a search found once is answered in every channel that asked. Keys: ``keys.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel
+
+from bot.keys import BotKeys
+from shared._awaitable import settle
+from shared.state.keys import Keys
+from shared.state.records import Origin
+
+__all__ = ["SLACK", "Delivery", "DeliveryStore", "SlackRequest"]
+
+SLACK = "slack"
+"""The name this front gives its searches' origin."""
+
+DELIVERY_LEASE = 60
+"""Seconds a delivery run's lock lives unless renewed (its heartbeat renews it)."""
+DELIVERY_GRACE = 120
+"""Seconds without a heartbeat after which the requeue pass retries a delivery."""
+_OPEN_TTL = 30 * 24 * 3600
+
+# KEYS: the search hash, the delivery count, the delivery key prefix ("...:delivery:{rid}:").
+# ARGV: TTL fallback, then the delivery's field/value pairs. Numbers the new delivery and
+# stores it with its search's TTL; returns its number, or 0 for an unknown search.
+_ADD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 1 then ttl = tonumber(ARGV[1]) end
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ttl)
+local key = KEYS[3] .. n
+redis.call('HSET', key, unpack(ARGV, 2))
+redis.call('EXPIRE', key, ttl)
+return n
+"""
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    """Who asked, and where: a ``/leads`` command's workspace, channel and user IDs."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+
+    @property
+    def origin(self) -> Origin:
+        """The search's origin, as the core stores it."""
+        return Origin(
+            front=SLACK, team_id=self.team_id, channel_id=self.channel_id, user_id=self.user_id
+        )
+
+
+def _ts(value: datetime) -> str:
+    return f"{value.timestamp():.3f}"
+
+
+class Delivery(BaseModel):
+    """One answer owed to one Slack request, and how far it has got."""
+
+    delivery_id: str
+    request_id: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    """Who asked (the parent message names them)."""
+    parent_ts: str
+    """The visible parent message the thread hangs under."""
+    created_at: datetime
+    reused: bool = False
+    """The search was found for an earlier request and reused for this one (paid once)."""
+    parts_posted: int = 0
+    """Thread messages already posted: a resumed delivery starts after them."""
+    status_shown: str | None = None
+    """The state the parent message shows now."""
+    done: bool = False
+
+    def to_hash(self) -> dict[str, str]:
+        """Flat string fields for ``HSET`` (short values: Redis's compact encoding)."""
+        fields = {
+            "team_id": self.team_id,
+            "channel_id": self.channel_id,
+            "user_id": self.user_id,
+            "parent_ts": self.parent_ts,
+            "created_at": _ts(self.created_at),
+            "parts_posted": str(self.parts_posted),
+        }
+        if self.reused:
+            fields["reused"] = "1"
+        if self.status_shown:
+            fields["status_shown"] = self.status_shown
+        if self.done:
+            fields["done"] = "1"
+        return fields
+
+    @classmethod
+    def from_hash(cls, delivery_id: str, fields: dict[str, str]) -> Delivery:
+        """Rebuild from its ID and ``HGETALL`` (decoded)."""
+        created = fields.get("created_at")
+        return cls(
+            delivery_id=delivery_id,
+            request_id=delivery_id.rpartition(":")[0],
+            team_id=fields.get("team_id", ""),
+            channel_id=fields.get("channel_id", ""),
+            user_id=fields.get("user_id", ""),
+            parent_ts=fields.get("parent_ts", ""),
+            created_at=datetime.fromtimestamp(float(created), UTC)
+            if created
+            else datetime.now(UTC),
+            reused=fields.get("reused") == "1",
+            parts_posted=int(fields.get("parts_posted") or 0),
+            status_shown=fields.get("status_shown") or None,
+            done=fields.get("done") == "1",
+        )
+
+
+class DeliveryStore:
+    """The bot's deliveries in Redis, behind named operations.
+
+    Args:
+        redis: a decoded Redis client (the core's).
+        keys: the core's keys, for the prefix and the search a delivery hangs on.
+        ttl: how long a delivery is kept when its search has no TTL (the search's).
+        lease: seconds a run's lock lives unless its heartbeat renews it.
+        grace: seconds without a heartbeat after which a delivery is overdue.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        ttl: int,
+        lease: int = DELIVERY_LEASE,
+        grace: int = DELIVERY_GRACE,
+    ) -> None:
+        self.redis = redis
+        self.search_keys = keys
+        self.keys = BotKeys(keys.prefix)
+        self.ttl = ttl
+        self.lease = lease
+        self.grace = grace
+        self._add = redis.register_script(_ADD)
+
+    async def add(
+        self,
+        request_id: str,
+        *,
+        asker: SlackRequest,
+        parent_ts: str,
+        reused: bool,
+    ) -> Delivery | None:
+        """Owe an answer for this search to a Slack request; it is due at once.
+
+        Returns None when the search is unknown (it expired from Redis meanwhile).
+        """
+        draft = Delivery(
+            delivery_id=f"{request_id}:0",
+            request_id=request_id,
+            team_id=asker.team_id,
+            channel_id=asker.channel_id,
+            user_id=asker.user_id,
+            parent_ts=parent_ts,
+            created_at=datetime.now(UTC),
+            reused=reused,
+        )
+        pairs = [item for pair in draft.to_hash().items() for item in pair]
+        number = int(
+            await self._add(
+                keys=[
+                    self.search_keys.search(request_id),
+                    self.keys.delivery_count(request_id),
+                    self.keys.delivery(draft.delivery_id).removesuffix("0"),
+                ],
+                args=[str(self.ttl), *pairs],
+            )
+        )
+        if number == 0:
+            return None
+        delivery = draft.model_copy(update={"delivery_id": f"{request_id}:{number}"})
+        await self._mark_due([delivery.delivery_id])
+        return delivery
+
+    async def ids_of(self, request_id: str) -> list[str]:
+        """IDs of the deliveries hanging on a search."""
+        count = int(await self.redis.get(self.keys.delivery_count(request_id)) or 0)
+        return [f"{request_id}:{n}" for n in range(1, count + 1)]
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        """The delivery, or None."""
+        fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.delivery(delivery_id)))
+        return Delivery.from_hash(delivery_id, fields) if fields else None
+
+    async def record(
+        self, delivery_id: str, *, parts_posted: int | None = None, status_shown: str | None = None
+    ) -> None:
+        """Record a step right after it happened, so a resumed run skips it."""
+        fields: dict[str, str] = {}
+        if parts_posted is not None:
+            fields["parts_posted"] = str(parts_posted)
+        if status_shown is not None:
+            fields["status_shown"] = status_shown
+        if fields:
+            await settle(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
+
+    async def finish(self, delivery_id: str) -> None:
+        """The answer is complete: nothing more is owed."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.delivery(delivery_id), "done", "1")
+            pipe.zrem(self.keys.open_deliveries, delivery_id)
+            await pipe.execute()
+
+    async def keep_open(self, delivery_id: str) -> None:
+        """Push a running delivery's deadline out (its heartbeat calls this)."""
+        await self._mark_due([delivery_id])
+
+    async def drop(self, delivery_id: str) -> None:
+        """Forget a delivery that has nothing left to do (finished, or its data expired)."""
+        await self.redis.zrem(self.keys.open_deliveries, delivery_id)
+
+    async def overdue(self, *, limit: int) -> list[str]:
+        """Deliveries past their deadline (lost jobs, crashed workers); pushes them back."""
+        now = time.time()
+        ids: list[str] = await self.redis.zrangebyscore(
+            self.keys.open_deliveries, "-inf", f"{now:.6f}", start=0, num=limit
+        )
+        if ids:
+            await self._mark_due(ids)
+        return ids
+
+    async def _mark_due(self, delivery_ids: Iterable[str]) -> None:
+        deadline = time.time() + self.grace
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.keys.open_deliveries, dict.fromkeys(delivery_ids, deadline))
+            pipe.expire(self.keys.open_deliveries, _OPEN_TTL)
+            await pipe.execute()
+
+    def lock(self, delivery_id: str) -> aioredis.lock.Lock:
+        """A lock that serialises work on one delivery across processes (auto-expires)."""
+        return self.redis.lock(
+            self.keys.delivery_lock(delivery_id), timeout=self.lease, blocking=False
+        )

@@ -1,0 +1,210 @@
+"""The bot's background work, on arq: Slack deliveries, the poll sweep, overdue deliveries.
+
+Every bot process that runs background work (``python -m bot`` unless
+``LEADS_RUN_SWEEP=false``, and ``python -m bot.worker``) runs one supervised arq worker
+with three jobs, all sharing the :class:`BotServices` of the process:
+
+* ``deliver(delivery_id)`` — queued whenever a search changes (:meth:`BotServices.on_change`
+  hears it on the core's event bus), once per delivery and revision however often asked;
+* ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
+* ``requeue_overdue`` — a cron job, every second, once across all workers: deliveries past
+  their deadline (a worker died mid-delivery, a job or an event was lost) are queued again,
+  so every Slack request is answered even across crashes and restarts.
+
+The supervisor restarts the arq worker whenever it stops (e.g. Redis went away): a process
+that lost its worker during a blip would otherwise silently stop delivering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from arq import Retry, cron
+from arq.connections import ArqRedis
+from arq.worker import Worker, func
+
+from bot.deliveries import DeliveryStore
+from bot.delivery import Deliverer, DeliveryOutcome
+from shared.state.connection import RedisConnections
+from shared.state.events import SearchChange
+from shared.sweep import Sweeper
+
+__all__ = ["BackgroundWorker", "BotServices", "build_worker", "deliver", "requeue_overdue", "sweep"]
+
+log = logging.getLogger(__name__)
+
+QUEUE_TTL = 24 * 3600
+_REQUEUE_BATCH = 50
+
+
+@dataclass
+class BotServices:
+    """What the bot's jobs and handlers share in one process: deliveries and their queue."""
+
+    deliveries: DeliveryStore
+    deliverer: Deliverer
+    sweeper: Sweeper
+    queue: ArqRedis
+
+    @property
+    def queue_name(self) -> str:
+        """The arq queue of this key prefix."""
+        return self.deliveries.keys.jobs
+
+    async def enqueue(self, delivery_id: str, revision: str) -> None:
+        """Queue ``deliver(delivery_id)`` under a job ID naming the revision (idempotent)."""
+        await self.queue.enqueue_job(
+            "deliver",
+            delivery_id,
+            _job_id=f"deliver:{delivery_id}:{revision}",
+            _queue_name=self.queue_name,
+        )
+
+    async def on_change(self, change: SearchChange) -> None:
+        """The core's event bus: a search changed, so bring its Slack answers up to date."""
+        for delivery_id in await self.deliveries.ids_of(change.request_id):
+            await self.enqueue(delivery_id, str(change.rev))
+
+
+async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
+    """arq job: bring one delivery up to date."""
+    services: BotServices = ctx["services"]
+    tries = int(ctx.get("job_try", 1))
+    try:
+        outcome = await services.deliverer.run(delivery_id)
+    except Exception as err:
+        log.exception("delivery failed (try %d)", tries, extra={"delivery_id": delivery_id})
+        raise Retry(defer=min(2.0**tries, 60.0)) from err
+    if outcome is DeliveryOutcome.BUSY:
+        # Another run holds the delivery (up to a slow Slack call): back off, 0.2 s to 15 s.
+        raise Retry(defer=min(0.2 * 2 ** (tries - 1), 15.0))
+    return str(outcome.value)
+
+
+async def sweep(ctx: dict[str, Any]) -> None:
+    """arq cron job: one pass of the core's poll sweep."""
+    services: BotServices = ctx["services"]
+    # arq's queue is a sorted set with no TTL of its own; keep one on it so that, should
+    # every worker vanish for good, it does not linger forever. Any live worker renews it.
+    await ctx["redis"].expire(services.queue_name, QUEUE_TTL)
+    polled = await services.sweeper.run_once()
+    if polled:
+        log.debug("sweep polled %d search(es)", polled)
+
+
+async def requeue_overdue(ctx: dict[str, Any]) -> None:
+    """arq cron job: queue again the deliveries that missed their deadline."""
+    services: BotServices = ctx["services"]
+    for delivery_id in await services.deliveries.overdue(limit=_REQUEUE_BATCH):
+        log.info("re-queueing an overdue delivery", extra={"delivery_id": delivery_id})
+        await services.enqueue(delivery_id, f"overdue-{time.time():.0f}")
+
+
+def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: float) -> Worker:
+    """An arq worker running the bot's jobs.
+
+    The worker closes ``arq_redis`` when it stops: give it a client of its own
+    (``RedisConnections.new_arq()``). :class:`BackgroundWorker` does all of that.
+    """
+    queue_name = services.queue_name
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["services"] = services
+
+    # Cron job IDs are global in arq: named after the queue, so that two key prefixes
+    # sharing one Redis don't skip each other's passes.
+    every_second = set(range(60))
+    return Worker(
+        functions=[func(deliver, name="deliver", max_tries=20, timeout=300)],
+        cron_jobs=[
+            cron(sweep, name=f"sweep:{queue_name}", second=every_second, unique=True, timeout=55),
+            cron(
+                requeue_overdue,
+                name=f"requeue:{queue_name}",
+                second=every_second,
+                unique=True,
+                timeout=55,
+            ),
+        ],
+        redis_pool=arq_redis,
+        queue_name=queue_name,
+        on_startup=on_startup,
+        handle_signals=False,
+        poll_delay=poll_delay,
+        max_jobs=20,
+        keep_result=0,
+        job_timeout=300,
+        health_check_interval=60,
+        log_results=False,
+    )
+
+
+# The supervisor's pacing: restart after a failure, backing off while Redis stays away.
+_FIRST_DELAY = 1.0
+_MAX_DELAY = 30.0
+# A worker that ran this long before failing was healthy: restart it at the first delay.
+_HEALTHY_RUN = 60.0
+_STOP_PATIENCE = 1.0
+
+
+class BackgroundWorker:
+    """Runs the bot's jobs in this process, restarting the arq worker whenever it stops."""
+
+    def __init__(
+        self, connections: RedisConnections, services: BotServices, *, poll_delay: float = 0.05
+    ) -> None:
+        self.connections = connections
+        self.services = services
+        self.poll_delay = poll_delay
+        self.running = False
+        """True while an arq worker is up (False while it waits to restart)."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start in the background (returns at once)."""
+        self._task = asyncio.create_task(self._supervise(), name="leads-background-worker")
+
+    async def stop(self) -> None:
+        """Stop the worker; jobs in flight are cancelled (their progress is recorded)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        # Cancelled while it starts up, arq's worker can swallow the cancellation (seen with
+        # arq 0.28 / redis-py 5.3, when cancelled within milliseconds of starting): ask again.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=_STOP_PATIENCE)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _supervise(self) -> None:
+        delay = _FIRST_DELAY
+        while True:
+            arq_redis = self.connections.new_arq()
+            worker = build_worker(arq_redis, self.services, poll_delay=self.poll_delay)
+            started = time.monotonic()
+            self.running = True
+            try:
+                await worker.main()
+            except Exception as err:
+                if time.monotonic() - started > _HEALTHY_RUN:
+                    delay = _FIRST_DELAY
+                log.warning(
+                    "background worker stopped (%s); restarting in %.0f s",
+                    type(err).__name__,
+                    delay,
+                )
+            finally:
+                self.running = False
+                # Closing cancels its jobs and releases its Redis client. With Redis down, or
+                # a job cancelled mid-way, arq's close() raises before closing the client:
+                # gathered so nothing escapes, then the client is closed in any case.
+                await asyncio.gather(worker.close(), return_exceptions=True)
+                await asyncio.gather(arq_redis.aclose(), return_exceptions=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_DELAY)

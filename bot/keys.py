@@ -1,0 +1,58 @@
+"""The bot's own Redis keys: what it owes Slack. The core's keys are in ``shared/state/keys.py``.
+
+Same prefix as the core's (``leads`` by default). Per-search keys carry the request ID in a
+hash tag (``{…}``) so a script touching them and the search stays in one Cluster slot.
+
+Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n>``, the n-th
+answer owed for that search (TTL: as long as the search's record):
+
+- ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
+  asked, how much of the thread is posted, which phase the parent shows.
+- ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
+- ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
+  60 s, renewed by the run's heartbeat).
+
+Shared (TTL refreshed to 30 days at every write):
+
+- ``leads:deliveries:open`` — sorted set: delivery ID → when it must be finished; the
+  worker's requeue pass re-queues those past their deadline.
+- ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``, with
+  TTLs of their own; the sweep keeps a TTL on the queue too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BotKeys"]
+
+
+@dataclass(frozen=True)
+class BotKeys:
+    """Builds the bot's key names; ``prefix`` is the core's (``shared.state.keys.Keys``)."""
+
+    prefix: str = "leads"
+
+    def delivery(self, delivery_id: str) -> str:
+        """One delivery's hash (same Cluster slot as its search)."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:delivery:{{{request_id}}}:{number}"
+
+    def delivery_count(self, request_id: str) -> str:
+        """How many deliveries hang on a search."""
+        return f"{self.prefix}:deliveries:{{{request_id}}}"
+
+    def delivery_lock(self, delivery_id: str) -> str:
+        """The lock serialising work on one delivery."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:lock:delivery:{{{request_id}}}:{number}"
+
+    @property
+    def open_deliveries(self) -> str:
+        """Sorted set of unfinished deliveries by deadline."""
+        return f"{self.prefix}:deliveries:open"
+
+    @property
+    def jobs(self) -> str:
+        """The name of the job queue (arq) for this prefix."""
+        return f"{self.prefix}:jobs"
