@@ -3,6 +3,8 @@
 Every request goes through the same gate, in this order: the ``fail_requests`` fault
 (a 500 before anything else, so it creates nothing and counts nothing), the ``latency_ms``
 fault, authentication (401), the rate limit (429; GETs count too), then validation (400).
+A POST that passes them creates its search; only then may the ``fail_after_create`` fault
+turn its 202 into a 500 (see :mod:`sandbox.api.faults`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ async def create_search(request: web.Request) -> web.Response:
     key = await _admit(request, service)
     description, callback_url = validate_submission(await read_object(request))
     record = service.create(key, description, callback_url)
+    if service.faults.take("fail_after_create"):
+        # The search is kept and runs on: this models a 500 that comes after creation.
+        raise ApiError.internal_error()
     data = {"request_id": record.request_id, "status": "queued", "message": ACCEPTED_MESSAGE}
     return json_response(success_body(data, record.created_wall), status=202)
 
