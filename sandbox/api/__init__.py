@@ -40,7 +40,7 @@ from sandbox.api.app import LEADS_PATH, SERVICE, add_api_routes
 from sandbox.api.clock import Clock, ManualClock, SystemClock
 from sandbox.api.engine import LeadFinder
 from sandbox.api.faults import FaultError, Faults
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.timing import Timing
 
 __all__ = [
@@ -50,8 +50,8 @@ __all__ = [
     "FaultError",
     "Faults",
     "LeadFinder",
-    "LeadsService",
     "ManualClock",
+    "SandboxSearchService",
     "SystemClock",
     "Timing",
     "add_admin_routes",

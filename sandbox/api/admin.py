@@ -22,7 +22,7 @@ from aiohttp import web
 from sandbox.api.app import SERVICE, authenticate
 from sandbox.api.faults import FAULT_HELP, FaultError
 from sandbox.api.responses import ApiError, json_response, success_body
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.validation import read_object
 
 __all__ = ["ADMIN_PREFIX", "add_admin_routes"]
@@ -43,7 +43,7 @@ def add_admin_routes(app: web.Application) -> None:
     router.add_post(f"{ADMIN_PREFIX}/reset", reset)
 
 
-def _ok(service: LeadsService, data: object, status: int = 200) -> web.Response:
+def _ok(service: SandboxSearchService, data: object, status: int = 200) -> web.Response:
     return json_response(success_body(data, service.clock.now()), status=status)
 
 

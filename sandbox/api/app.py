@@ -16,15 +16,15 @@ from aiohttp import web
 from sandbox.api.auth import credentials_of
 from sandbox.api.ratelimit import retry_after_header
 from sandbox.api.responses import ApiError, json_response, success_body
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.validation import read_object, validate_submission
 
 __all__ = ["LEADS_PATH", "SERVICE", "add_api_routes", "authenticate"]
 
 LEADS_PATH = "/person/leads"
 
-SERVICE = web.AppKey("sandbox_service", LeadsService)
-"""The root app's :class:`LeadsService`."""
+SERVICE = web.AppKey("sandbox_service", SandboxSearchService)
+"""The root app's :class:`SandboxSearchService`."""
 
 ACCEPTED_MESSAGE = "Lead search request queued for processing."
 
@@ -35,7 +35,7 @@ def add_api_routes(app: web.Application) -> None:
     app.router.add_get(LEADS_PATH, get_search, allow_head=False)
 
 
-def authenticate(request: web.Request, service: LeadsService) -> str:
+def authenticate(request: web.Request, service: SandboxSearchService) -> str:
     """The request's API key, or 401 ``invalid_credentials``."""
     key = service.authenticator.authenticate(*credentials_of(request))
     if key is None:
@@ -43,7 +43,7 @@ def authenticate(request: web.Request, service: LeadsService) -> str:
     return key
 
 
-async def _admit(request: web.Request, service: LeadsService) -> str:
+async def _admit(request: web.Request, service: SandboxSearchService) -> str:
     """Faults, authentication and the rate limit; returns the caller's API key."""
     if service.faults.take("fail_requests"):
         raise ApiError.internal_error()
