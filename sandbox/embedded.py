@@ -21,7 +21,7 @@ from sandbox.api.app import SERVICE
 from sandbox.api.clock import Clock
 from sandbox.api.engine import LeadFinder
 from sandbox.api.faults import Faults
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.server import SLACK_APP, SandboxConfig, create_app
 from sandbox.slack import SLACK_STATE, SlackState
 
@@ -45,7 +45,7 @@ class RunningSandbox:
     app: web.Application
 
     @property
-    def service(self) -> LeadsService:
+    def service(self) -> SandboxSearchService:
         """The API's state: store, limiter, faults, callbacks."""
         return self.app[SERVICE]
 

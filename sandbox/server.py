@@ -24,8 +24,8 @@ from sandbox.api.engine import LeadFinder, load_default_engine
 from sandbox.api.faults import Faults
 from sandbox.api.middleware import error_middleware
 from sandbox.api.ratelimit import SlidingWindowLimiter, Window
-from sandbox.api.service import LeadsService
-from sandbox.api.store import SearchStore
+from sandbox.api.service import SandboxSearchService
+from sandbox.api.store import SandboxSearchStore
 from sandbox.api.timing import DEFAULT_PHASE_SECONDS, Timing
 from sandbox.api.validation import MAX_BODY_BYTES
 from sandbox.slack import SlackState, create_slack_app
@@ -117,7 +117,7 @@ def create_app(
     timing = Timing(phase_seconds=tuple(config.phase_seconds)).scaled(config.speed)
     faults = Faults()
     faults.update(config.faults)
-    service = LeadsService(
+    service = SandboxSearchService(
         clock=clock,
         timing=timing,
         faults=faults,
@@ -129,7 +129,7 @@ def create_app(
             ],
             clock,
         ),
-        store=SearchStore(max_searches=config.max_searches),
+        store=SandboxSearchStore(max_searches=config.max_searches),
         callbacks=CallbackDispatcher(
             clock=clock, timing=timing, faults=faults, max_logs=config.max_searches
         ),

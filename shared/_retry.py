@@ -20,18 +20,20 @@ MAX_RETRY_AFTER = 60.0
 """Longest ``Retry-After`` the client will sleep through; past it, RateLimitError at once."""
 
 
-# Answers after which the API cannot have created a search: 429 (refused before any work),
-# 500 (the API's own documented internal_error: it failed the request) and 503 (not taken).
-# A 502 or 504 comes from a gateway that may have passed the request on, so not those.
-_POST_RETRYABLE = frozenset({429, 500, 503})
+# Answers after which the API cannot have created a search: 429 (refused before any work)
+# and 503 (not taken). Not 500: the spec does not promise a failed request created nothing,
+# so the search may exist and a retry could create, and bill, a second one. A 502 or 504
+# comes from a gateway that may have passed the request on, so not those either.
+_POST_RETRYABLE = frozenset({429, 503})
 
 
 def should_retry_status(method: Method, status_code: int) -> bool:
     """Whether an error status is worth another attempt.
 
     429 and 5xx are transient; 400/401/404 will answer the same again, so never. A GET
-    is retried on any of them. A POST only where the API cannot have accepted it — 429,
-    500, 503 — so a retry never creates a second search.
+    is retried on any of them. A POST only where the API cannot have accepted it — 429
+    and 503 — so a retry never creates a second search; a 500 may come after the search
+    was created, so it is raised, not repeated.
     """
     if method == "POST":
         return status_code in _POST_RETRYABLE

@@ -19,10 +19,10 @@ Behaviour a caller can rely on:
   instead of blocking. 400, 401 and 404 are never retried.
 * **A retried POST never creates a second search.** The API has no idempotency key, so
   the client only repeats a POST when the API cannot have accepted the first one: the
-  connection failed before the request was sent, or the API answered 429, 500 (its
-  documented internal_error) or 503. After a 502/504 from a gateway, or when the answer
-  was lost (read timeout, dropped connection), the search may exist, so it raises
-  instead of guessing.
+  connection failed before the request was sent, or the API answered 429 or 503. After
+  a 500 (the spec does not promise that it created nothing), a 502/504 from a gateway,
+  or when the answer was lost (read timeout, dropped connection), the search may exist,
+  so it raises instead of guessing.
 * Every attempt — retries and polls included — first passes the optional ``gate`` (the
   shared rate limiter), because the API counts every request against one budget. A caller
   that wants to hear of a wait for the budget passes ``on_wait`` to :meth:`create_search`.

@@ -13,6 +13,10 @@ should not rely on it against the real API):
 * **Order of checks.** ``fail_requests`` fault → ``latency_ms`` fault → credentials (401)
   → rate limit (429) → body and parameters (400/413) → lookup (404). A request refused
   with 429 does not count; one refused later (400, 404) does.
+* **A 500 and the search.** The spec does not say whether a POST answered 500 created a
+  search. By default the sandbox's 500 (``fail_requests``) creates nothing; the
+  ``fail_after_create`` fault models "a 500 may come after the search was created": the
+  search is kept, runs, is charged and calls back, and the POST answers 500.
 * **Rate limits.** Sliding windows per key: 60 a minute, 1000 an hour, GETs included;
   windows scale with ``--speed`` (a minute is 60/F s). ``Retry-After`` is whole seconds,
   rounded up, at least 1 — so at high speed it overstates the wait;
@@ -36,7 +40,7 @@ from sandbox.api.app import LEADS_PATH, SERVICE, add_api_routes
 from sandbox.api.clock import Clock, ManualClock, SystemClock
 from sandbox.api.engine import LeadFinder
 from sandbox.api.faults import FaultError, Faults
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.timing import Timing
 
 __all__ = [
@@ -46,8 +50,8 @@ __all__ = [
     "FaultError",
     "Faults",
     "LeadFinder",
-    "LeadsService",
     "ManualClock",
+    "SandboxSearchService",
     "SystemClock",
     "Timing",
     "add_admin_routes",

@@ -3,6 +3,9 @@
 * ``GET /sandbox`` — what this sandbox is, its speed, its routes and faults.
 * ``GET /sandbox/usage`` — credits, searches and rate-limit state of the calling key
   (authenticated like the API; not rate limited and not counted).
+* ``GET /sandbox/searches`` — the calling key's kept searches, oldest first, with their
+  request IDs and statuses (authenticated the same way): how a test finds a search whose
+  POST never answered 202, e.g. under the ``fail_after_create`` fault.
 * ``GET /sandbox/faults`` — faults in force; ``POST`` a JSON object ``{name: value}`` to
   set some; ``DELETE`` to turn all off (``?name=`` for one).
 * ``GET /sandbox/callbacks?request_id=…`` — one search's callback attempts; without
@@ -19,7 +22,7 @@ from aiohttp import web
 from sandbox.api.app import SERVICE, authenticate
 from sandbox.api.faults import FAULT_HELP, FaultError
 from sandbox.api.responses import ApiError, json_response, success_body
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.validation import read_object
 
 __all__ = ["ADMIN_PREFIX", "add_admin_routes"]
@@ -32,6 +35,7 @@ def add_admin_routes(app: web.Application) -> None:
     router = app.router
     router.add_get(ADMIN_PREFIX, info, allow_head=False)
     router.add_get(f"{ADMIN_PREFIX}/usage", usage, allow_head=False)
+    router.add_get(f"{ADMIN_PREFIX}/searches", searches, allow_head=False)
     router.add_get(f"{ADMIN_PREFIX}/faults", get_faults, allow_head=False)
     router.add_post(f"{ADMIN_PREFIX}/faults", set_faults)
     router.add_delete(f"{ADMIN_PREFIX}/faults", clear_faults)
@@ -39,7 +43,7 @@ def add_admin_routes(app: web.Application) -> None:
     router.add_post(f"{ADMIN_PREFIX}/reset", reset)
 
 
-def _ok(service: LeadsService, data: object, status: int = 200) -> web.Response:
+def _ok(service: SandboxSearchService, data: object, status: int = 200) -> web.Response:
     return json_response(success_body(data, service.clock.now()), status=status)
 
 
@@ -62,6 +66,7 @@ async def info(request: web.Request) -> web.Response:
                 "POST /person/leads": "spec: submit a search",
                 "GET /person/leads?request_id=": "spec: status and results",
                 "GET /sandbox/usage": "credits, searches, rate-limit state (API credentials)",
+                "GET /sandbox/searches": "the key's searches and statuses (API credentials)",
                 "GET|POST|DELETE /sandbox/faults": "faults in force / set / clear",
                 "GET /sandbox/callbacks?request_id=": "callback attempts",
                 "POST /sandbox/reset": "forget all state",
@@ -77,6 +82,22 @@ async def usage(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     key = authenticate(request, service)
     return _ok(service, await service.usage(key))
+
+
+async def searches(request: web.Request) -> web.Response:
+    """``GET /sandbox/searches``: the calling key's kept searches, oldest first."""
+    service = request.app[SERVICE]
+    key = authenticate(request, service)
+    listed = [
+        {
+            "request_id": record.request_id,
+            "status": service.status_of(record),
+            "created_on": record.created_on,
+            "callback_url": record.callback_url,
+        }
+        for record in service.store.for_key(key)
+    ]
+    return _ok(service, {"count": len(listed), "searches": listed})
 
 
 async def get_faults(request: web.Request) -> web.Response:

@@ -3,6 +3,8 @@
 Every request goes through the same gate, in this order: the ``fail_requests`` fault
 (a 500 before anything else, so it creates nothing and counts nothing), the ``latency_ms``
 fault, authentication (401), the rate limit (429; GETs count too), then validation (400).
+A POST that passes them creates its search; only then may the ``fail_after_create`` fault
+turn its 202 into a 500 (see :mod:`sandbox.api.faults`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from aiohttp import web
 from sandbox.api.auth import credentials_of
 from sandbox.api.ratelimit import retry_after_header
 from sandbox.api.responses import ApiError, json_response, success_body
-from sandbox.api.service import LeadsService
+from sandbox.api.service import SandboxSearchService
 from sandbox.api.validation import read_object, validate_submission
 
 __all__ = ["LEADS_PATH", "SERVICE", "add_api_routes", "authenticate"]
 
 LEADS_PATH = "/person/leads"
 
-SERVICE = web.AppKey("sandbox_service", LeadsService)
-"""The root app's :class:`LeadsService`."""
+SERVICE = web.AppKey("sandbox_service", SandboxSearchService)
+"""The root app's :class:`SandboxSearchService`."""
 
 ACCEPTED_MESSAGE = "Lead search request queued for processing."
 
@@ -33,7 +35,7 @@ def add_api_routes(app: web.Application) -> None:
     app.router.add_get(LEADS_PATH, get_search, allow_head=False)
 
 
-def authenticate(request: web.Request, service: LeadsService) -> str:
+def authenticate(request: web.Request, service: SandboxSearchService) -> str:
     """The request's API key, or 401 ``invalid_credentials``."""
     key = service.authenticator.authenticate(*credentials_of(request))
     if key is None:
@@ -41,7 +43,7 @@ def authenticate(request: web.Request, service: LeadsService) -> str:
     return key
 
 
-async def _admit(request: web.Request, service: LeadsService) -> str:
+async def _admit(request: web.Request, service: SandboxSearchService) -> str:
     """Faults, authentication and the rate limit; returns the caller's API key."""
     if service.faults.take("fail_requests"):
         raise ApiError.internal_error()
@@ -62,6 +64,9 @@ async def create_search(request: web.Request) -> web.Response:
     key = await _admit(request, service)
     description, callback_url = validate_submission(await read_object(request))
     record = service.create(key, description, callback_url)
+    if service.faults.take("fail_after_create"):
+        # The search is kept and runs on: this models a 500 that comes after creation.
+        raise ApiError.internal_error()
     data = {"request_id": record.request_id, "status": "queued", "message": ACCEPTED_MESSAGE}
     return json_response(success_body(data, record.created_wall), status=202)
 

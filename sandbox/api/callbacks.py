@@ -21,7 +21,7 @@ from sandbox.api.clock import Clock
 from sandbox.api.faults import Faults
 from sandbox.api.lifecycle import COMPLETED
 from sandbox.api.responses import dumps, utc_timestamp
-from sandbox.api.store import Outcome, SearchRecord
+from sandbox.api.store import Outcome, SandboxSearch
 from sandbox.api.timing import Timing
 
 __all__ = [
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "person-leads-sandbox/1.0 (callback)"
 
-Settle = Callable[[SearchRecord], Awaitable[Outcome]]
+Settle = Callable[[SandboxSearch], Awaitable[Outcome]]
 
 
 class Sender(Protocol):
@@ -67,7 +67,7 @@ class HttpSender:
             return response.status
 
 
-def callback_body(record: SearchRecord, outcome: Outcome) -> bytes:
+def callback_body(record: SandboxSearch, outcome: Outcome) -> bytes:
     """The spec's callback body. Results leave out ``author.image_url``, like its example."""
     body: dict[str, Any] = {
         "request_id": record.request_id,
@@ -175,7 +175,7 @@ class CallbackDispatcher:
         """Use ``sender`` from now on (set at app startup, once a session exists)."""
         self._sender = sender
 
-    def schedule(self, record: SearchRecord, settle: Settle) -> CallbackLog:
+    def schedule(self, record: SandboxSearch, settle: Settle) -> CallbackLog:
         """Deliver ``record``'s callback once it finishes; ``settle`` gives its outcome."""
         assert record.callback_url is not None
         entry = CallbackLog(request_id=record.request_id, url=record.callback_url)
@@ -215,7 +215,7 @@ class CallbackDispatcher:
         self._logs.clear()
         self._held.clear()
 
-    async def _run(self, record: SearchRecord, entry: CallbackLog, settle: Settle) -> None:
+    async def _run(self, record: SandboxSearch, entry: CallbackLog, settle: Settle) -> None:
         try:
             finish = record.created_mono + record.schedule.total
             await self._clock.sleep(finish - self._clock.monotonic())
@@ -243,7 +243,7 @@ class CallbackDispatcher:
             log.exception("callback task failed request_id=%s", record.request_id)
             entry.state = "failed"
 
-    async def _deliver(self, record: SearchRecord, entry: CallbackLog, body: bytes) -> bool:
+    async def _deliver(self, record: SandboxSearch, entry: CallbackLog, body: bytes) -> bool:
         """First attempt, then one retry per delay of the schedule until a 2xx."""
         entry.state = "delivering"
         delays = self._timing.callback_retry_delays
@@ -264,7 +264,7 @@ class CallbackDispatcher:
         return False
 
     async def _attempt(
-        self, record: SearchRecord, entry: CallbackLog, body: bytes, *, duplicate: bool = False
+        self, record: SandboxSearch, entry: CallbackLog, body: bytes, *, duplicate: bool = False
     ) -> bool:
         assert self._sender is not None, "CallbackDispatcher.start() was not called"
         timeout = self._timing.callback_timeout

@@ -3,6 +3,14 @@
 Every fault is off by default. Counted faults take a number (the next N occurrences) or
 ``"always"``; they count down as they fire. Set them with ``--fault NAME=VALUE`` or
 ``POST /sandbox/faults``.
+
+The spec lists ``500 internal_error`` but is silent on whether a POST answered 500 created
+a search. The sandbox's default reading is that it did not: ``fail_requests`` answers 500
+before anything else, so nothing is created, counted or charged. ``fail_after_create``
+models the other reading, "a 500 may come after the search was created": the POST creates
+and keeps the search — it runs, completes, is charged, can be fetched with GET and sends
+its callback — and then answers 500 ``internal_error`` instead of 202, so the caller never
+learns its ``request_id`` (``GET /sandbox/searches`` shows it).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ ALWAYS = -1
 
 COUNTED_FAULTS = (
     "fail_requests",
+    "fail_after_create",
     "fail_searches",
     "drop_callbacks",
     "duplicate_callbacks",
@@ -26,6 +35,10 @@ COUNTED_FAULTS = (
 
 FAULT_HELP: dict[str, str] = {
     "fail_requests": "next N requests to /person/leads answer 500 internal_error (N or always)",
+    "fail_after_create": (
+        "next N POSTs to /person/leads create the search, then answer 500 internal_error "
+        "(N or always)"
+    ),
     "latency_ms": "milliseconds added to every /person/leads request (real time, not scaled)",
     "fail_searches": "next N searches submitted end as status failed (N or always)",
     "slow_search": "multiply the phase durations of new searches by this factor (1 = off)",
@@ -46,6 +59,7 @@ class Faults:
     """The faults currently in force. One instance per sandbox, mutated in place."""
 
     fail_requests: int = 0
+    fail_after_create: int = 0
     latency_ms: float = 0.0
     fail_searches: int = 0
     slow_search: float = 1.0

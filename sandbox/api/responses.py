@@ -143,5 +143,5 @@ class ApiError(Exception):
 
     @classmethod
     def internal_error(cls) -> ApiError:
-        """500: something broke (or the ``fail_requests`` fault fired)."""
+        """500: something broke (or the ``fail_requests`` / ``fail_after_create`` fault fired)."""
         return cls(500, "internal_error", "Internal server error")

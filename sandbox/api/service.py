@@ -16,10 +16,10 @@ from sandbox.api.faults import Faults
 from sandbox.api.lifecycle import COMPLETED, FAILED, TERMINAL, plan_schedule
 from sandbox.api.ratelimit import SlidingWindowLimiter
 from sandbox.api.responses import dumps, naive_timestamp, wrap_data
-from sandbox.api.store import Outcome, SearchRecord, SearchStore
+from sandbox.api.store import Outcome, SandboxSearch, SandboxSearchStore
 from sandbox.api.timing import Timing
 
-__all__ = ["RESULT_LIMIT", "SEARCH_FAILED", "LeadsService"]
+__all__ = ["RESULT_LIMIT", "SEARCH_FAILED", "SandboxSearchService"]
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,11 @@ SEARCH_FAILED = {
 """The ``error`` of a failed search (GET body and callback)."""
 
 
-class LeadsService:
+class SandboxSearchService:
     """Everything the API does, for one sandbox.
+
+    Named apart from the product's ``shared.service.LeadsService``, which is a client of
+    the API; this class *is* the (stand-in) API.
 
     Status is never stored: it is read off the search's schedule at the moment it is
     asked for. A search is *settled* (results fixed, credit charged, body serialised)
@@ -49,7 +52,7 @@ class LeadsService:
         faults: Faults,
         authenticator: Authenticator,
         limiter: SlidingWindowLimiter,
-        store: SearchStore,
+        store: SandboxSearchStore,
         callbacks: CallbackDispatcher,
         engine: LeadFinder | None = None,
         executor: Executor | None = None,
@@ -68,14 +71,14 @@ class LeadsService:
         self.executor = executor
         """Where engine searches run; ``None`` runs them inline (unit tests)."""
 
-    def create(self, api_key: str, description: str, callback_url: str | None) -> SearchRecord:
+    def create(self, api_key: str, description: str, callback_url: str | None) -> SandboxSearch:
         """Accept a validated search: plan its schedule, start its search, keep it."""
         fail = self.faults.take("fail_searches")
         schedule = plan_schedule(
             self.timing.phase_seconds, slow_factor=self.faults.slow_search, fail=fail
         )
         created_wall = self.clock.now()
-        record = SearchRecord(
+        record = SandboxSearch(
             request_id=secrets.token_hex(32),
             api_key=api_key,
             description=description,
@@ -98,18 +101,18 @@ class LeadsService:
         )
         return record
 
-    def find(self, api_key: str, request_id: str) -> SearchRecord | None:
+    def find(self, api_key: str, request_id: str) -> SandboxSearch | None:
         """The search, if it exists and belongs to ``api_key``."""
         record = self.store.get(request_id)
         return record if record is not None and record.api_key == api_key else None
 
-    def status_of(self, record: SearchRecord) -> str:
+    def status_of(self, record: SandboxSearch) -> str:
         """The search's status now, by its schedule (``completed`` may yet settle as failed)."""
         if record.outcome is not None:
             return record.outcome.status
         return record.schedule.status_at(self.clock.monotonic() - record.created_mono)
 
-    async def body_of(self, record: SearchRecord) -> bytes:
+    async def body_of(self, record: SandboxSearch) -> bytes:
         """The full GET answer for a search, now."""
         status = self.status_of(record)
         if status in TERMINAL:
@@ -120,7 +123,7 @@ class LeadsService:
             )
         return wrap_data(data, self.clock.now())
 
-    async def settle(self, record: SearchRecord) -> Outcome:
+    async def settle(self, record: SandboxSearch) -> Outcome:
         """Fix the search's outcome, charging a credit if it found leads. Idempotent."""
         if record.outcome is not None:
             return record.outcome
@@ -187,7 +190,7 @@ class LeadsService:
             raise RuntimeError("the sandbox search engine is not loaded")
         return [project_lead(lead) for lead in self.engine.search(description, limit=RESULT_LIMIT)]
 
-    def _outcome(self, record: SearchRecord, results: list[dict[str, Any]] | None) -> Outcome:
+    def _outcome(self, record: SandboxSearch, results: list[dict[str, Any]] | None) -> Outcome:
         data: dict[str, Any] = {
             "request_id": record.request_id,
             "status": COMPLETED if results is not None else FAILED,
@@ -201,7 +204,7 @@ class LeadsService:
         data["results"] = results
         return Outcome(COMPLETED, results, None, dumps(data))
 
-    def _account(self, record: SearchRecord) -> None:
+    def _account(self, record: SandboxSearch) -> None:
         account = self.store.account(record.api_key)
         assert record.outcome is not None
         if record.outcome.status == FAILED:

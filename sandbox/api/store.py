@@ -10,7 +10,7 @@ from typing import Any
 
 from sandbox.api.lifecycle import Schedule
 
-__all__ = ["Account", "Outcome", "SearchRecord", "SearchStore"]
+__all__ = ["Account", "Outcome", "SandboxSearch", "SandboxSearchStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,8 @@ class Outcome:
 
 
 @dataclass(slots=True, eq=False)
-class SearchRecord:
-    """One submitted search."""
+class SandboxSearch:
+    """One submitted search, as the API keeps it (not the product's ``shared`` record)."""
 
     request_id: str
     api_key: str
@@ -61,29 +61,29 @@ class Account:
 
 
 @dataclass(slots=True)
-class SearchStore:
-    """Searches by request ID, oldest evicted first past ``max_searches``.
+class SandboxSearchStore:
+    """Searches by request ID, in memory, oldest evicted first past ``max_searches``.
 
     The cap keeps a long benchmark from growing memory without bound; an evicted search
     answers 404 like an unknown one.
     """
 
     max_searches: int = 10_000
-    _records: dict[str, SearchRecord] = field(default_factory=dict)
+    _records: dict[str, SandboxSearch] = field(default_factory=dict)
     _accounts: dict[str, Account] = field(default_factory=dict)
 
-    def add(self, record: SearchRecord) -> None:
+    def add(self, record: SandboxSearch) -> None:
         """Keep a new search (and count it for its key)."""
         self._records[record.request_id] = record
         self.account(record.api_key).searches += 1
         while len(self._records) > self.max_searches:
             del self._records[next(iter(self._records))]
 
-    def get(self, request_id: str) -> SearchRecord | None:
+    def get(self, request_id: str) -> SandboxSearch | None:
         """The search with this ID, if kept."""
         return self._records.get(request_id)
 
-    def for_key(self, api_key: str) -> Iterator[SearchRecord]:
+    def for_key(self, api_key: str) -> Iterator[SandboxSearch]:
         """Every kept search of one key, oldest first."""
         return (record for record in list(self._records.values()) if record.api_key == api_key)
 

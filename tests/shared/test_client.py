@@ -181,7 +181,7 @@ async def test_401_is_not_retried_on_get_either() -> None:
     assert sleeps == []
 
 
-async def test_500_is_retried_with_backoff_then_raised() -> None:
+async def test_get_500_is_retried_with_backoff_then_raised() -> None:
     recorder = Recorder(error(500, "internal_error"))
     client, sleeps = make_client(recorder, max_retries=2)
     with pytest.raises(InternalServerError) as caught:
@@ -382,11 +382,48 @@ def test_repr_and_errors_never_show_secrets() -> None:
     assert "key-123456" not in repr(client)
 
 
-@pytest.mark.parametrize("status", [502, 504])
-async def test_post_is_not_retried_after_a_gateway_error_that_may_have_passed_it_on(
-    status: int,
-) -> None:
-    recorder = Recorder(httpx.Response(status, text="bad gateway"), accepted())
+@pytest.mark.parametrize(
+    ("method", "status", "attempts"),
+    [
+        # A POST is repeated only where the API cannot have taken it.
+        ("POST", 429, 3),
+        ("POST", 503, 3),
+        ("POST", 500, 1),  # may come after the search was created
+        ("POST", 502, 1),  # a gateway may have passed the POST on
+        ("POST", 504, 1),
+        # A GET is safe to repeat on any 5xx.
+        ("GET", 429, 3),
+        ("GET", 500, 3),
+        ("GET", 502, 3),
+        ("GET", 503, 3),
+        ("GET", 504, 3),
+    ],
+)
+async def test_attempts_per_error_status(method: str, status: int, attempts: int) -> None:
+    code = "rate_limit_exceeded" if status == 429 else "internal_error"
+    recorder = Recorder(error(status, code))
+    client, sleeps = make_client(recorder, max_retries=2)
+    call = client.create_search(DESCRIPTION) if method == "POST" else client.get_search(REQUEST_ID)
+    with pytest.raises(RateLimitError if status == 429 else InternalServerError):
+        await call
+    assert len(recorder.requests) == attempts
+    assert [request.method for request in recorder.requests] == [method] * attempts
+    assert len(sleeps) == attempts - 1
+
+
+async def test_post_answered_500_raises_at_once_so_no_second_search_is_created() -> None:
+    recorder = Recorder(error(500, "internal_error"), accepted())
+    client, sleeps = make_client(recorder, max_retries=3)
+    with pytest.raises(InternalServerError) as caught:
+        await client.create_search(DESCRIPTION)
+    assert caught.value.status_code == 500
+    assert caught.value.code == "internal_error"
+    assert len(recorder.requests) == 1
+    assert sleeps == []
+
+
+async def test_post_is_not_retried_after_a_gateway_page_without_the_error_body() -> None:
+    recorder = Recorder(httpx.Response(502, text="bad gateway"), accepted())
     client, sleeps = make_client(recorder, max_retries=3)
     with pytest.raises(InternalServerError):
         await client.create_search(DESCRIPTION)

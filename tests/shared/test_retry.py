@@ -21,7 +21,7 @@ from shared import _retry
         ("POST", 400, False),
         ("POST", 401, False),
         ("POST", 429, True),
-        ("POST", 500, True),
+        ("POST", 500, False),  # the spec does not promise a 500 created nothing
         ("POST", 503, True),
         ("POST", 502, False),  # a gateway may have passed the POST on: no second search
         ("POST", 504, False),

@@ -90,5 +90,12 @@ def test_cli_help_lists_the_faults() -> None:
         timeout=60,
         check=True,
     )
-    for name in ("fail_requests", "latency_ms", "drop_callbacks", "slow_search", "--speed"):
+    for name in (
+        "fail_requests",
+        "fail_after_create",
+        "latency_ms",
+        "drop_callbacks",
+        "slow_search",
+        "--speed",
+    ):
         assert name in result.stdout

@@ -26,6 +26,7 @@ AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 DESCRIPTION = "HR professionals talking about employee engagement software"
 NO_FAULTS = {
     "fail_requests": 0,
+    "fail_after_create": 0,
     "latency_ms": 0.0,
     "fail_searches": 0,
     "slow_search": 1.0,
@@ -93,6 +94,58 @@ async def test_fail_requests_answers_500_before_anything_else(
     assert usage["searches"]["total"] == 0  # the failed POST created nothing
     assert usage["rate_limit"]["minute"]["used"] == 0  # and nothing counted
     await submit(client, DESCRIPTION)
+
+
+async def test_fail_after_create_keeps_the_search_and_answers_500(
+    client: httpx.AsyncClient, sandbox: RunningSandbox, receiver: CallbackReceiver
+) -> None:
+    # The spec-silent case: a POST answered 500 may still have created its search.
+    await faults(client, "POST", json={"fail_after_create": 1})
+    response = await client.post(
+        "/person/leads", json={"search_description": DESCRIPTION, "callback_url": receiver.url}
+    )
+    assert response.status_code == 500
+    body = response.json()
+    assert set(body) == {"success", "error", "timestamp"}
+    assert body["success"] is False
+    assert body["error"] == {"code": "internal_error", "message": "Internal server error"}
+    assert (await faults(client)).json()["data"]["fail_after_create"] == 0  # counted down
+
+    # The caller never saw its request_id; the admin listing has it, and GET finds it.
+    listing = (await client.get("/sandbox/searches")).json()["data"]
+    assert listing["count"] == 1
+    [listed] = listing["searches"]
+    request_id = listed["request_id"]
+    assert listed["callback_url"] == receiver.url
+    response = await client.get("/person/leads", params={"request_id": request_id})
+    assert response.status_code == 200
+    final = await wait_for_terminal(client, request_id)
+    assert final["data"]["status"] == "completed"
+    assert final["data"]["results_count"] == 3
+    [callback] = await receiver.wait_for(1)
+    assert callback.body["request_id"] == request_id
+    usage = await sandbox.usage()
+    assert usage["searches"]["total"] == 1
+    assert usage["credits_used"] == 1  # a search that found leads is charged, 500 or not
+
+    # Only the next POST: the one after it is accepted as usual.
+    await submit(client, DESCRIPTION)
+    assert (await client.get("/sandbox/searches")).json()["data"]["count"] == 2
+
+
+async def test_fail_after_create_leaves_refused_posts_uncreated(
+    client: httpx.AsyncClient, sandbox: RunningSandbox
+) -> None:
+    # Only a POST that would have been accepted creates anything; a 400 stays a 400.
+    await faults(client, "POST", json={"fail_after_create": "always"})
+    response = await client.post("/person/leads", json={"search_description": "short"})
+    assert response.status_code == 400
+    response = await client.get("/person/leads", params={"request_id": "x" * 64})
+    assert response.status_code == 404  # GETs are untouched
+    assert (await sandbox.usage())["searches"]["total"] == 0
+    response = await client.post("/person/leads", json={"search_description": DESCRIPTION})
+    assert response.status_code == 500
+    assert (await sandbox.usage())["searches"]["total"] == 1
 
 
 async def test_faults_from_the_start(start: StartSandbox) -> None:

@@ -80,6 +80,25 @@ async def test_admin_info(anon: httpx.AsyncClient) -> None:
     assert data["search_seconds"] == pytest.approx(0.21)
     assert data["rate_limit"]["minute"] == {"limit": 60, "window_seconds": 0.12}
     assert "fail_requests" in data["faults"]
+    assert "fail_after_create" in data["faults"]
+    assert "GET /sandbox/searches" in data["routes"]
+
+
+async def test_admin_searches_lists_the_callers_searches_only(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    empty = (await client.get("/sandbox/searches")).json()["data"]
+    assert empty == {"count": 0, "searches": []}
+    first = await submit(client, DESCRIPTION)
+    second = await submit(client, DESCRIPTION, callback_url="http://127.0.0.1:9/x")
+    data = (await client.get("/sandbox/searches")).json()["data"]
+    assert data["count"] == 2
+    assert [item["request_id"] for item in data["searches"]] == [first, second]
+    assert [item["callback_url"] for item in data["searches"]] == [None, "http://127.0.0.1:9/x"]
+    assert all(item["status"] and item["created_on"] for item in data["searches"])
+    response = await anon.get("/sandbox/searches")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
 
 
 async def test_reset_forgets_everything(client: httpx.AsyncClient, sandbox: RunningSandbox) -> None:

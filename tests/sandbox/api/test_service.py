@@ -15,8 +15,8 @@ from sandbox.api.callbacks import CallbackDispatcher, Sender
 from sandbox.api.clock import ManualClock
 from sandbox.api.faults import Faults
 from sandbox.api.ratelimit import SlidingWindowLimiter, Window
-from sandbox.api.service import LeadsService
-from sandbox.api.store import SearchStore
+from sandbox.api.service import SandboxSearchService
+from sandbox.api.store import SandboxSearchStore
 from sandbox.api.testing import FakeEngine
 from sandbox.api.timing import Timing
 
@@ -41,16 +41,16 @@ class ScriptedSender:
 
 def make_service(
     clock: ManualClock, sender: Sender | None = None, *, faults: Faults | None = None
-) -> LeadsService:
+) -> SandboxSearchService:
     timing = Timing()
     faults = faults or Faults()
-    return LeadsService(
+    return SandboxSearchService(
         clock=clock,
         timing=timing,
         faults=faults,
         authenticator=Authenticator({"k": "s"}),
         limiter=SlidingWindowLimiter([Window("minute", 60, 60.0)], clock),
-        store=SearchStore(),
+        store=SandboxSearchStore(),
         callbacks=CallbackDispatcher(clock=clock, timing=timing, faults=faults, sender=sender),
         engine=FakeEngine(),
     )
