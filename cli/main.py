@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from cli.output import OutputFormat, clean, render, search_summary
+from cli.output import OutputFormat, render, search_summary
 from cli.session import open_session
 from shared.errors import (
     APIError,
@@ -34,6 +34,7 @@ from shared.logs import configure_logging
 from shared.models import Lead
 from shared.settings import Settings, SettingsError, load_settings
 from shared.state.records import Origin, SearchRecord, SearchState
+from shared.untrusted import clean
 
 CLI_ORIGIN = Origin(front="cli")
 """What the core records as the origin of the searches started here."""

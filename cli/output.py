@@ -1,10 +1,13 @@
 """Rendering search results for people (a table) and for programs (JSON, JSON lines, CSV).
 
 Everything a search brings back (post text, names, headlines, links, platform, error text)
-comes from strangers on social media or from the API: it goes through :func:`clean` before
-it can reach a terminal, so no escape sequence, hyperlink or bidi override gets through.
-JSON keeps the exact data but writes the characters a terminal would act on as ``\\uXXXX``
-escapes, and CSV cells that a spreadsheet would run as a formula are defused.
+comes from strangers on social media or from the API, and the description from whoever
+typed it. The table shows it through the product's text policy (:mod:`shared.untrusted`),
+so no escape sequence, hyperlink, bidi override or zero-width character reaches a terminal,
+and shows only links that pass :func:`shared.untrusted.safe_url`. JSON keeps the exact data
+but writes every character the policy hides as a ``\\uXXXX`` escape, so none is ever raw on
+stdout. CSV cells go through :func:`shared.untrusted.csv_cell`: cleaned, and defused when a
+spreadsheet would run them as a formula.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -23,18 +25,9 @@ from rich.text import Text
 
 from shared.models import Lead
 from shared.state.records import SearchRecord
+from shared.untrusted import csv_cell, is_hidden, one_line, safe_url
 
-__all__ = ["OutputFormat", "clean", "render", "search_summary"]
-
-# C0 and C1 control characters except tab and newline (an ANSI escape or OSC-8 hyperlink
-# in a post must not be able to repaint the user's terminal), and the bidi controls that
-# make text display in another order than it reads (U+061C, U+200E/F, U+202A–E, U+2066–9).
-_UNSAFE_CHARS = r"\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f{_UNSAFE_CHARS}]")
-# What json.dumps(ensure_ascii=False) leaves raw but a terminal would act on (it escapes
-# C0 itself).
-_JSON_UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["OutputFormat", "render", "search_summary"]
 
 CSV_COLUMNS = (
     "name",
@@ -60,20 +53,28 @@ class OutputFormat(StrEnum):
     CSV = "csv"
 
 
-def clean(text: str | None) -> str:
-    """Untrusted text made safe for a terminal."""
-    return _CONTROL.sub("", text or "")
-
-
-def _csv_cell(value: object) -> str:
-    text = clean(None if value is None else str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _json(value: object, *, indent: int | None = None) -> str:
-    """``value`` as JSON whose text is safe on a terminal and parses back to the same data."""
+    """``value`` as JSON that parses back to the same data, with no hidden character raw.
+
+    ``json.dumps`` escapes C0 controls in strings; every other character the text policy
+    hides (:func:`shared.untrusted.is_hidden`: C1 controls, bidi and zero-width characters,
+    private use, U+2028/U+2029, stray variation selectors…) is written as ``\\uXXXX`` too
+    (two escapes, a surrogate pair, above U+FFFF). A raw newline left is JSON's own layout.
+    """
     text = json.dumps(value, ensure_ascii=False, indent=indent)
-    return _JSON_UNSAFE.sub(lambda char: f"\\u{ord(char.group()):04x}", text)
+    out: list[str] = []
+    previous = ""
+    for char in text:
+        out.append(_json_escape(char) if char != "\n" and is_hidden(char, previous) else char)
+        previous = char
+    return "".join(out)
+
+
+def _json_escape(char: str) -> str:
+    units = char.encode("utf-16-be", "surrogatepass")
+    return "".join(
+        f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2)
+    )
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def render(
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for lead in leads:
-            writer.writerow({key: _csv_cell(value) for key, value in lead_row(lead).items()})
+            writer.writerow({key: csv_cell(value) for key, value in lead_row(lead).items()})
         return buffer.getvalue().rstrip("\n")
     console.print(_table(record, leads))
     return None
@@ -132,7 +133,7 @@ def render(
 def _table(record: SearchRecord, leads: Sequence[Lead]) -> Table:
     source = " (sandbox: synthetic data)" if record.sandbox else ""
     table = Table(
-        title=Text(f"{len(leads)} leads for “{clean(record.description)}”{source}"),
+        title=Text(f"{len(leads)} leads for “{one_line(record.description)}”{source}"),
         show_lines=True,
         expand=True,
     )
@@ -141,15 +142,19 @@ def _table(record: SearchRecord, leads: Sequence[Lead]) -> Table:
     table.add_column("Post", ratio=5)
     table.add_column("Engagement", no_wrap=True)
     for number, lead in enumerate(leads, 1):
-        who = Text(clean(lead.author.name) or clean(lead.author.username) or "?", style="bold")
-        if lead.author.headline:
-            who.append("\n" + clean(lead.author.headline), style="dim")
-        who.append("\n" + clean(lead.platform))
+        # One line for each field: the cell's own line breaks say where the next one starts.
+        name = one_line(lead.author.name) or one_line(lead.author.username) or "?"
+        who = Text(name, style="bold")
+        headline = one_line(lead.author.headline)
+        if headline:
+            who.append("\n" + headline, style="dim")
+        who.append("\n" + one_line(lead.platform))
         if lead.post_date:
             who.append(f" · {lead.post_date:%Y-%m-%d}")
-        post = Text(clean(_trim(lead.post_content, 280)))
-        if lead.post_url:
-            post.append("\n" + clean(lead.post_url), style="cyan")
+        post = Text(_trim(lead.post_content, 280))
+        post_url = safe_url(lead.post_url)
+        if post_url is not None:
+            post.append("\n" + post_url, style="cyan")
         engagement = Text(
             f"♥ {lead.engagement.likes}\n💬 {lead.engagement.comments}\n↻ {lead.engagement.shares}"
         )
@@ -158,5 +163,5 @@ def _table(record: SearchRecord, leads: Sequence[Lead]) -> Table:
 
 
 def _trim(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

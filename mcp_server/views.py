@@ -4,17 +4,16 @@ Pure functions, no I/O. One call can't flood a context window: a page holds at m
 ``max_results`` leads, each post trimmed to :data:`POST_TEXT_CHARS`, and the page stops
 early once its JSON would pass :data:`RESULT_BYTES` (a first lead too big for the budget
 is clipped, never let through whole); ``truncated`` and ``next_action`` then say how to get
-the rest. Third-party text, the API's error text included, is put on one line (so it cannot
-fake the layout around it) with control characters removed; links pass :func:`safe_url` or
-are left out.
+the rest. Untrusted text (third-party fields, the API's error text, descriptions people
+typed) follows the product's text policy (:mod:`shared.untrusted`) and is put on one line,
+so it cannot fake the layout around it; links pass :func:`shared.untrusted.safe_url` with the
+:data:`URL_CHARS` cap or are left out.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from mcp_server.models import (
     LeadAuthor,
@@ -27,6 +26,7 @@ from mcp_server.models import (
 )
 from shared.models import Lead
 from shared.state.records import SearchRecord, SearchState
+from shared.untrusted import one_line, safe_url
 
 __all__ = [
     "DEFAULT_MAX_RESULTS",
@@ -37,7 +37,6 @@ __all__ = [
     "URL_CHARS",
     "clean_text",
     "outcome_text",
-    "safe_url",
     "search_list",
     "search_list_text",
     "search_outcome",
@@ -54,24 +53,13 @@ URL_CHARS = 500
 RESULT_BYTES = 16_000
 """Budget for one page's JSON (the text summary is smaller than the JSON)."""
 
-# C0/C1 controls, zero-width and bidi-override characters: none belongs in a lead, and
-# some can hide or reorder text.
-_INVISIBLE_CHARS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
-_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
-_SPACES = re.compile(r"\s+")
-# Anything that could break a link out of its line or hide part of it.
-_URL_UNSAFE = re.compile(rf"[{_INVISIBLE_CHARS}\s]")
-_URL_SCHEMES = frozenset({"http", "https"})
-
 
 def clean_text(text: str | None, limit: int) -> tuple[str, bool]:
-    """Third-party text on one line, controls removed, cut at a word near ``limit``.
+    """Untrusted text on one line under the text policy, cut at a word near ``limit``.
 
     Returns the text and whether it was cut (then it ends with "…").
     """
-    if not text:
-        return "", False
-    flat = _SPACES.sub(" ", _INVISIBLE.sub(" ", text)).strip()
+    flat = one_line(text)
     if len(flat) <= limit:
         return flat, False
     cut = flat[: limit - 1]
@@ -81,24 +69,8 @@ def clean_text(text: str | None, limit: int) -> tuple[str, bool]:
     return cut.rstrip() + "…", True
 
 
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is fit to show a model, else ``None``.
-
-    Fit means an absolute http(s) link of at most :data:`URL_CHARS` characters with no
-    whitespace, control, zero-width or bidi character: such a link stays on its line and
-    shows what it points to. Anything else (``javascript:``, a link carrying "\\n\\nSYSTEM:
-    …", a 50 KB blob) is dropped rather than repaired, as no real post or profile link
-    looks like that.
-    """
-    if not url or len(url) > URL_CHARS or _URL_UNSAFE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return None
-    if parts.scheme.lower() not in _URL_SCHEMES or not parts.netloc:
-        return None
-    return url
+def _link(url: str | None) -> str | None:
+    return safe_url(url, max_length=URL_CHARS)
 
 
 def _optional(text: str | None, limit: int) -> str | None:
@@ -112,13 +84,13 @@ def lead_item(lead: Lead, position: int) -> LeadItem:
     return LeadItem(
         position=position,
         platform=_optional(lead.platform, 40) or "unknown",
-        post_url=safe_url(lead.post_url),
+        post_url=_link(lead.post_url),
         post_date=lead.post_date,
         author=LeadAuthor(
             name=_optional(lead.author.name, 120),
             username=_optional(lead.author.username, 80),
             headline=_optional(lead.author.headline, HEADLINE_CHARS),
-            profile_url=safe_url(lead.author.profile_url),
+            profile_url=_link(lead.author.profile_url),
         ),
         post_text=post_text,
         post_text_trimmed=trimmed,

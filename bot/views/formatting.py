@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.views.limits import PLATFORM_MAX
-from bot.views.text import clip
+from bot.views.text import clip, one_line
 
 __all__ = ["duration", "per_platform", "platform_name", "plural"]
 
@@ -51,10 +51,11 @@ def duration(seconds: float) -> str:
 
 def platform_name(platform: str) -> str:
     """A platform as people write it (escaped: the API's value is untrusted)."""
-    known = _PLATFORMS.get(platform.strip().lower())
+    shown = one_line(platform)
+    known = _PLATFORMS.get(shown.lower())
     if known is not None:
         return known
-    return clip(platform.strip() or "unknown", PLATFORM_MAX)
+    return clip(shown or "unknown", PLATFORM_MAX)
 
 
 def per_platform(platforms: Iterable[str]) -> str:

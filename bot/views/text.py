@@ -9,6 +9,11 @@ text always renders literally and can never ping anyone or forge a link. Every u
 string reaches a message through :func:`escape` — directly, or via :func:`clip` and
 :func:`link`, which call it.
 
+Before escaping, untrusted text passes the product's one text policy
+(:func:`shared.untrusted.clean`): no control, format, private-use or stray variation-selector
+character reaches a message, and links must pass :func:`shared.untrusted.safe_url` before
+they are encoded for ``<url|label>``.
+
 The control sequences this module does emit (mentions, channel links, dates) are built only
 from IDs and numbers it has checked.
 """
@@ -17,9 +22,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from bot.views.limits import URL_MAX
+from shared.untrusted import clean, one_line
+from shared.untrusted import safe_url as checked_url
 
 __all__ = [
     "channel_link",
@@ -35,34 +42,38 @@ __all__ = [
 ELLIPSIS = "…"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
-_WHITESPACE = re.compile(r"\s+")
 # Kept as they are in a URL: RFC 3986 reserved and unreserved characters, and "%" so that
 # existing escapes survive. Everything else — "|", "<", ">", spaces, quotes — is encoded.
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 
 
 def escape(raw: str) -> str:
-    """Untrusted text as mrkdwn that shows it literally: ``&``, ``<``, ``>`` as entities.
+    """Untrusted text as mrkdwn that shows it literally: cleaned, then ``& < >`` as entities.
 
     ``&`` goes first so nothing is encoded twice. This is the only escaping function.
     """
-    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _entities(clean(raw))
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(raw: str, limit: int) -> str:
     """Escaped ``raw``, cut so that the *escaped* text is at most ``limit`` characters.
 
-    Cuts the raw text (never an entity in half), preferring a word boundary near the end,
-    and marks the cut with an ellipsis.
+    Cuts the cleaned text (never an entity in half), preferring a word boundary near the
+    end, and marks the cut with an ellipsis.
     """
-    escaped = escape(raw)
+    text = clean(raw)
+    escaped = _entities(text)
     if len(escaped) <= limit:
         return escaped
     budget = limit - len(ELLIPSIS)
     kept: list[str] = []
     used = 0
-    for char in raw:
-        size = len(escape(char))
+    for char in text:
+        size = len(_entities(char))
         if used + size > budget:
             break
         kept.append(char)
@@ -71,31 +82,21 @@ def clip(raw: str, limit: int) -> str:
     space = prefix.rfind(" ")
     if space > len(prefix) * 0.8:
         prefix = prefix[:space].rstrip()
-    return escape(prefix) + ELLIPSIS
-
-
-def one_line(raw: str) -> str:
-    """Runs of whitespace (newlines included) folded into single spaces."""
-    return _WHITESPACE.sub(" ", raw).strip()
+    return _entities(prefix) + ELLIPSIS
 
 
 def safe_url(url: str | None) -> str | None:
     """``url`` ready to go inside ``<…|…>``, or None when it must not be linked.
 
-    Only ``http``/``https`` URLs with a host qualify. Characters that could end or split the
-    sequence (``|``, ``<``, ``>``, whitespace) are percent-encoded, and ``&`` is sent as
-    ``&amp;`` as Slack itself does inside links.
+    The URL must pass :func:`shared.untrusted.safe_url` (http/https with a host, no
+    credentials, no whitespace or hidden character). Characters that could still end or split
+    the sequence (``|``, ``<``, ``>``, quotes…) are then percent-encoded, and ``&`` is sent as
+    ``&amp;`` as Slack itself does inside links; the result must fit :data:`URL_MAX`.
     """
-    if not url:
+    checked = checked_url(url, max_length=URL_MAX)
+    if checked is None:
         return None
-    candidate = url.strip()
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    encoded = quote(candidate, safe=_URL_SAFE).replace("&", "&amp;")
+    encoded = quote(checked, safe=_URL_SAFE).replace("&", "&amp;")
     return encoded if len(encoded) <= URL_MAX else None
 
 

@@ -8,11 +8,14 @@ import json
 import re
 from datetime import UTC, datetime
 
+from hypothesis import given
 from rich.console import Console
 
-from cli.output import OutputFormat, clean, render
+from cli.output import CSV_COLUMNS, OutputFormat, lead_row, render
 from shared.models import Author, Engagement, Lead
 from shared.state.records import Origin, SearchRecord, SearchState
+from shared.untrusted import CSV_FORMULA_LEADS, clean, csv_cell
+from tests.support.hostile_text import PROPERTY_SETTINGS, hostile_leads, hostile_text, leaks
 
 CLEAR = "\x1b[2J"
 HYPERLINK = "\x1b]8;;https://evil.example\x1b\\click me\x1b]8;;\x1b\\"
@@ -56,10 +59,14 @@ def completed(description: str = "CTOs talking about cloud costs") -> SearchReco
 
 
 def test_clean_drops_escapes_c1_controls_and_bidi_overrides() -> None:
+    # The CLI now shows text through the shared policy (shared.untrusted.clean).
     assert clean(None) == ""
     assert clean("keeps\ttabs\nand newlines") == "keeps\ttabs\nand newlines"
     assert clean(HOSTILE) == "[2J]8;;https://evil.example\\click me]8;;\\2J"
     for char in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+        assert clean(f"a{char}b") == "ab", hex(ord(char))
+    # Before: the CLI kept zero-width characters, so "ad\u200bmin" looked like "admin".
+    for char in "\u200b\u200c\u200d\u2060\ufeff\u00ad\U000e0041":
         assert clean(f"a{char}b") == "ab", hex(ord(char))
 
 
@@ -97,3 +104,82 @@ def test_csv_cells_carry_no_escape() -> None:
     assert not _TERMINAL_ACTS_ON.search(text.replace("\n", ""))
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["name"] == "Jane[2J]8;;https://evil.example\\click me]8;;\\2J"
+
+
+def test_json_escapes_every_hidden_character_and_keeps_emoji() -> None:
+    # Before: zero-width characters, U+2028/U+2029 and TAG characters went out raw.
+    name = "ad\u200bmin\u2028\U000e0041 \u2600\ufe0f"
+    lead = hostile_lead().model_copy(update={"author": Author(name=name)})
+    text = render(OutputFormat.JSONL, completed(), [lead], Console(file=io.StringIO()))
+    assert text is not None
+    assert '"name": "ad\\u200bmin\\u2028\\udb40\\udc41 \u2600\ufe0f"' in text
+    assert json.loads(text)["author"]["name"] == name
+
+
+def test_the_table_shows_only_links_that_pass_the_policy() -> None:
+    def table_for(url: str) -> str:
+        lead = hostile_lead().model_copy(update={"post_url": url})
+        out = io.StringIO()
+        render(OutputFormat.TABLE, completed(), [lead], Console(file=out, width=200))
+        return out.getvalue()
+
+    assert "https://x.example/p/1" in table_for("https://x.example/p/1")
+    # Before: any text in post_url was shown in the link's place.
+    assert "javascript" not in table_for("javascript:alert(1)")
+    assert "user@" not in table_for("https://user@x.example/")
+
+
+def test_csv_cells_that_start_a_formula_are_defused() -> None:
+    lead = hostile_lead().model_copy(
+        update={"post_content": ' =HYPERLINK("https://evil.example")', "platform": "＠x"}
+    )
+    text = render(OutputFormat.CSV, completed(), [lead], Console(file=io.StringIO()))
+    assert text is not None
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["post_content"] == '\' =HYPERLINK("https://evil.example")'
+    assert row["platform"] == "'＠x"
+
+
+# Property tests over arbitrary Unicode: whatever a lead holds, no hidden character reaches
+# stdout raw. The only newlines (and, in CSV, tabs) are the format's own or kept inside a
+# quoted CSV cell, where RFC 4180 allows them and a spreadsheet shows them as text.
+
+
+@PROPERTY_SETTINGS
+@given(hostile_leads(), hostile_text())
+def test_the_table_shows_nothing_hidden(lead: Lead, description: str) -> None:
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    render(OutputFormat.TABLE, completed(description), [lead], console)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert leaks(shown, allowed="\n") == []  # the table's own line breaks
+
+
+@PROPERTY_SETTINGS
+@given(hostile_leads(), hostile_text())
+def test_json_keeps_the_exact_data_with_nothing_hidden_raw(lead: Lead, description: str) -> None:
+    console = Console(file=io.StringIO())
+    data = lead.model_dump(mode="json", exclude_none=True)
+    text = render(OutputFormat.JSON, completed(description), [lead], console)
+    assert text is not None
+    assert leaks(text, allowed="\n") == []  # indent=2's own line breaks
+    body = json.loads(text)
+    assert body["leads"] == [data]
+    assert body["description"] == description
+    lines = render(OutputFormat.JSONL, completed(description), [lead, lead], console)
+    assert lines is not None
+    assert leaks(lines, allowed="\n") == []
+    assert [json.loads(line) for line in lines.split("\n")] == [data, data]
+
+
+@PROPERTY_SETTINGS
+@given(hostile_leads())
+def test_csv_has_nothing_hidden_and_no_formula(lead: Lead) -> None:
+    text = render(OutputFormat.CSV, completed(), [lead], Console(file=io.StringIO()))
+    assert text is not None
+    assert leaks(text, allowed="\n\t") == []
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == list(CSV_COLUMNS)
+    (row,) = rows[1:]
+    assert row == [csv_cell(value) for value in lead_row(lead).values()]
+    for cell in row:
+        assert not cell.lstrip().startswith(CSV_FORMULA_LEADS)
