@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from shared.state.store import SearchStore
 from tests.bot.support import BotUnderTest, bot_settings, new_port, running_bot
 
 
@@ -31,3 +33,17 @@ async def bot(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[BotUnder
     settings = bot_settings(sandbox, redis_url, port=new_port())
     async with running_bot(sandbox, settings) as running:
         yield running
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A decoded client of the session's Redis."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def searches(redis: aioredis.Redis) -> SearchStore:
+    """The core's search store, default prefix."""
+    return SearchStore(redis)

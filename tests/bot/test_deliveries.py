@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,18 +16,6 @@ from shared.state.store import SearchStore
 
 RID = "a" * 64
 ASKER = SlackRequest(team_id="T1", channel_id="C1", user_id="U1")
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def searches(redis: aioredis.Redis) -> SearchStore:
-    return SearchStore(redis)
 
 
 @pytest.fixture

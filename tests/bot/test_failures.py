@@ -200,3 +200,17 @@ async def test_a_search_waiting_for_the_rate_limit_at_shutdown_says_it_did_not_s
         CHANNEL,
         USER,
     )
+
+
+async def test_a_500_after_the_api_created_the_search_makes_one_search_and_says_so(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    # The spec does not promise that a 500 created nothing: this sandbox fault creates the
+    # search, then answers 500. A retried POST would create (and bill) a second one.
+    bot.sandbox.faults.update({"fail_after_create": 1})
+    since, parent = await bot.search(DESCRIPTION)
+    failed = await bot.parent_says(parent.ts, "failed while taking this search", since=since)
+    text = message_text(failed.payload)
+    assert "Run `/leads` again" in text  # what the person can do
+    assert "did not start" in text
+    assert await searches_made(bot.sandbox) == 1  # exactly one API search for one command
