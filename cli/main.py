@@ -11,7 +11,8 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, NoReturn
 
 import redis.exceptions
@@ -21,7 +22,7 @@ from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from cli.output import OutputFormat, render, search_summary
-from cli.session import open_session
+from sandbox.embedded import embedded_sandbox
 from shared.errors import (
     APIError,
     AuthenticationError,
@@ -32,12 +33,29 @@ from shared.errors import (
 )
 from shared.logs import configure_logging
 from shared.models import Lead
+from shared.runtime import Runtime, open_runtime
 from shared.settings import Settings, SettingsError, load_settings
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.untrusted import clean
 
 CLI_ORIGIN = Origin(front="cli")
 """What the core records as the origin of the searches started here."""
+
+
+@asynccontextmanager
+async def _open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """One command's runtime; without API credentials, start the sandbox first and say so."""
+    if settings.uses_sandbox:
+        _stderr().print(
+            "No NYNE_API_KEY set: using the local sandbox (synthetic people, "
+            f"{settings.leads_sandbox_speed:g}x faster than the real API)."
+        )
+    async with (
+        embedded_sandbox(settings.uses_sandbox, settings.leads_sandbox_speed) as sandbox_url,
+        open_runtime(settings, sandbox_url=sandbox_url) as runtime,
+    ):
+        yield runtime
+
 
 __all__ = ["app", "main"]
 
@@ -222,15 +240,15 @@ def search(
     """Search for leads matching a description."""
 
     async def work(settings: Settings) -> ExitCode:
-        async with open_session(settings, notice=_stderr()) as session:
-            service = session.service
+        async with _open_runtime(settings) as runtime:
+            service = runtime.service
             result = await service.submit(description, CLI_ORIGIN, fresh=fresh)
             record = result.search
             if result.reused:
                 _say(f"Reusing a recent identical search ({record.request_id}).")
             if not wait:
                 print(_pending_text(_pick_format(fmt), record))
-                if session.sandbox:
+                if runtime.endpoint.sandbox:
                     _say(
                         "Note: this search lives in the embedded sandbox, which stops when "
                         "this command exits. Run `leads sandbox` and point NYNE_BASE_URL at it "
@@ -264,8 +282,8 @@ def status(
     """Show a search's status, and its results once completed."""
 
     async def work(settings: Settings) -> ExitCode:
-        async with open_session(settings, notice=_stderr()) as session:
-            service = session.service
+        async with _open_runtime(settings) as runtime:
+            service = runtime.service
             record = await service.lookup(request_id, CLI_ORIGIN)
             if not record.is_terminal:
                 record = await service.refresh(record.request_id) or record
