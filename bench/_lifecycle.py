@@ -30,7 +30,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench._redis_count import RoundTrips, commands_executed, count_round_trips
-from bot.deliveries import Delivery, DeliveryStore, SlackRequest
+from bot.deliveries import Delivery, SlackRequest
 from bot.delivery import Deliverer, DeliveryOutcome
 from bot.jobs import BotServices, requeue_overdue
 from sandbox.api.clock import ManualClock
@@ -40,7 +40,6 @@ from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.service import CallbackOutcome
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.records import Origin, SearchRecord
-from shared.sweep import Sweeper
 
 __all__ = [
     "LEADS_PER_MESSAGE",
@@ -232,15 +231,11 @@ async def open_rig(redis_url: str) -> AsyncIterator[Rig]:
                 settings, endpoint=endpoint, redis_url=redis_url, callback_base_url=callback_base
             ) as runtime:
                 receiver.runtime = runtime
-                # Wired as bot.resources.open_bot_runtime wires the bot's services.
-                deliveries = DeliveryStore(
-                    runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
-                )
-                services = BotServices(
-                    deliveries=deliveries,
-                    deliverer=BookkeepingDeliverer(deliveries, runtime.store, AsyncWebClient()),
-                    sweeper=Sweeper(runtime.service),
-                    queue=runtime.connections.arq,
+                # Wired as bot.resources.open_bot_runtime wires the bot's services, with
+                # the posting replaced by bookkeeping.
+                services = BotServices.over(runtime, AsyncWebClient())
+                services.deliverer = BookkeepingDeliverer(
+                    services.deliveries, runtime.store, AsyncWebClient()
                 )
                 await runtime.bus.subscribe(services.on_change)
                 yield Rig(

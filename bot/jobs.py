@@ -27,9 +27,11 @@ from typing import Any
 from arq import Retry, cron
 from arq.connections import ArqRedis
 from arq.worker import Worker, func
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
+from shared.runtime import Runtime
 from shared.state.connection import RedisConnections
 from shared.state.events import SearchChange
 from shared.sweep import Sweeper
@@ -50,6 +52,22 @@ class BotServices:
     deliverer: Deliverer
     sweeper: Sweeper
     queue: ArqRedis
+
+    @classmethod
+    def over(cls, runtime: Runtime, slack: AsyncWebClient) -> BotServices:
+        """The bot's services on the core's runtime, posting with ``slack``.
+
+        They hear of nothing until subscribed: ``await runtime.bus.subscribe(s.on_change)``.
+        """
+        deliveries = DeliveryStore(
+            runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
+        )
+        return cls(
+            deliveries=deliveries,
+            deliverer=Deliverer(deliveries, runtime.store, slack),
+            sweeper=Sweeper(runtime.service),
+            queue=runtime.connections.arq,
+        )
 
     @property
     def queue_name(self) -> str:

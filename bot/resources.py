@@ -9,14 +9,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deliveries import DeliveryStore
-from bot.delivery import Deliverer
 from bot.jobs import BackgroundWorker, BotServices
 from sandbox.embedded import embedded_sandbox
 from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.settings import Settings
-from shared.sweep import Sweeper
 
 __all__ = ["open_bot_runtime", "running_background"]
 
@@ -45,15 +42,7 @@ async def open_bot_runtime(
         runtime = await stack.enter_async_context(
             open_runtime(settings, endpoint=endpoint, sandbox_url=sandbox_url, schedule=schedule)
         )
-        deliveries = DeliveryStore(
-            runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
-        )
-        services = BotServices(
-            deliveries=deliveries,
-            deliverer=Deliverer(deliveries, runtime.store, slack),
-            sweeper=Sweeper(runtime.service),
-            queue=runtime.connections.arq,
-        )
+        services = BotServices.over(runtime, slack)
         await runtime.bus.subscribe(services.on_change)
         yield runtime, services
 

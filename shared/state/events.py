@@ -3,10 +3,11 @@
 Every recorded change (a new phase, the completion) is published once, by the process that
 recorded it, as a :class:`SearchChange`:
 
-* **listeners** (:meth:`EventBus.subscribe`) hear every change, made in this process or any
-  other. A front hangs its own work on them — the Slack bot queues the answers it owes.
-  Changes made here reach them directly, before :meth:`EventBus.publish` returns; changes
-  made elsewhere arrive over Redis pub/sub within milliseconds.
+* **listeners** (:meth:`EventBus.subscribe`) hear every change once. A front hangs its own
+  work on them — the Slack bot queues the answers it owes. A change made in a process that
+  has listeners reaches them directly, before :meth:`EventBus.publish` returns, and nowhere
+  else; a change made in a process without any (an MCP server, the CLI) reaches the
+  listeners of every other process over Redis pub/sub within milliseconds.
 * **watchers** (:meth:`EventBus.watch`) wait for one search: an MCP tool call or the CLI
   learns of its completion within milliseconds of the callback landing in any process,
   instead of at its next poll.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -41,18 +41,21 @@ class SearchChange:
     status: str
     rev: int
 
-    def encode(self, sender: str) -> str:
-        """The pub/sub message: ``"<request_id> <status> <rev> <sender>"``."""
-        return f"{self.request_id} {self.status} {self.rev} {sender}"
+    def encode(self, *, heard: bool) -> str:
+        """The pub/sub message: ``"<request_id> <status> <rev> <heard>"``.
+
+        ``heard`` (1 or 0): whether listeners in the sending process already heard it.
+        """
+        return f"{self.request_id} {self.status} {self.rev} {int(heard)}"
 
     @classmethod
-    def decode(cls, message: str) -> tuple[SearchChange, str] | None:
-        """The change and its sender, or None for a message this bus did not write."""
+    def decode(cls, message: str) -> tuple[SearchChange, bool] | None:
+        """The change and whether it was heard, or None for a message this bus did not write."""
         parts = message.split(" ")
         if len(parts) != 4 or not parts[2].isdigit():
             return None
-        request_id, status, rev, sender = parts
-        return cls(request_id, status, int(rev)), sender
+        request_id, status, rev, heard = parts
+        return cls(request_id, status, int(rev)), heard == "1"
 
 
 ChangeListener = Callable[[SearchChange], Awaitable[None]]
@@ -86,7 +89,6 @@ class EventBus:
     def __init__(self, redis: aioredis.Redis, channel: str) -> None:
         self._redis = redis
         self.channel = channel
-        self._sender = secrets.token_hex(6)  # tells our own messages from other processes'
         self._listeners: list[ChangeListener] = []
         self._watchers: defaultdict[str, set[Watcher]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
@@ -94,7 +96,10 @@ class EventBus:
         self._remote_work: set[asyncio.Task[None]] = set()
 
     async def subscribe(self, listener: ChangeListener) -> None:
-        """Have ``listener`` hear every change from now on, from this process or any other.
+        """Have ``listener`` hear every change from now on (see the module's doc for where).
+
+        A change made elsewhere may reach the listeners of several processes, so a listener
+        must be idempotent (the bot's queues jobs whose IDs name the change's revision).
 
         A listener's failure is logged and does not stop the others.
         """
@@ -104,12 +109,13 @@ class EventBus:
     async def publish(self, change: SearchChange) -> None:
         """Announce a change recorded by this process.
 
-        This process's listeners run first, awaited. The pub/sub message that tells the
-        other processes is a hint: failing to send it is logged, never raised.
+        This process's listeners run first, awaited. The pub/sub message that wakes waiters
+        (and, if nobody here listens, the other processes' listeners) is a hint: failing to
+        send it is logged, never raised.
         """
         await self._run_listeners(change)
         try:
-            await self._redis.publish(self.channel, change.encode(self._sender))
+            await self._redis.publish(self.channel, change.encode(heard=bool(self._listeners)))
         except (aioredis.RedisError, OSError):
             log.warning("could not publish a change", extra={"request_id": change.request_id})
 
@@ -177,12 +183,13 @@ class EventBus:
         decoded = SearchChange.decode(data) if isinstance(data, str) else None
         if decoded is None:
             return
-        change, sender = decoded
+        change, heard = decoded
         for watcher in self._watchers.get(change.request_id, ()):
             watcher.notify()
-        if sender != self._sender and self._listeners:
-            # Our own changes reached the listeners in publish(); others' run here, tracked
-            # so that none is left unawaited at shutdown.
+        if not heard and self._listeners:
+            # Made in a process with no listeners: ours hear it here (every listening
+            # process does; listeners must be idempotent). Tracked, so that none is left
+            # unawaited at shutdown.
             task = asyncio.create_task(self._run_listeners(change), name="leads-change-listeners")
             self._remote_work.add(task)
             task.add_done_callback(self._remote_work.discard)

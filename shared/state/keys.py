@@ -25,7 +25,7 @@ Others:
 - ``leads:lock:sweep`` — string: held by the one sweep pass running (TTL: its lease).
 - ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
   API key (TTL: the longest window).
-- ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <sender>"`` on every change
+- ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <heard>"`` on every change
   (not a key).
 
 The fronts keep their own state under the same prefix and document it beside their code

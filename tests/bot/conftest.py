@@ -36,14 +36,6 @@ async def bot(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[BotUnder
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    """A decoded client of the session's Redis."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def searches(redis: aioredis.Redis) -> SearchStore:
     """The core's search store, default prefix."""
     return SearchStore(redis)

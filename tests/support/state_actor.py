@@ -22,13 +22,12 @@ from contextlib import asynccontextmanager
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deliveries import Delivery, DeliveryStore, SlackRequest
+from bot.deliveries import Delivery, SlackRequest
 from bot.delivery import Deliverer
 from bot.jobs import BackgroundWorker, BotServices
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.records import SearchRecord
-from shared.sweep import Sweeper
 
 ASKER = SlackRequest(team_id="T1", channel_id="C1", user_id="U1")
 
@@ -51,15 +50,8 @@ class CountingDeliverer(Deliverer):
 @asynccontextmanager
 async def bot_services(runtime: Runtime) -> AsyncIterator[BotServices]:
     """The bot's services over ``runtime``, with a :class:`CountingDeliverer`."""
-    deliveries = DeliveryStore(
-        runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
-    )
-    services = BotServices(
-        deliveries=deliveries,
-        deliverer=CountingDeliverer(deliveries, runtime.store, AsyncWebClient()),
-        sweeper=Sweeper(runtime.service),
-        queue=runtime.connections.arq,
-    )
+    services = BotServices.over(runtime, AsyncWebClient())
+    services.deliverer = CountingDeliverer(services.deliveries, runtime.store, AsyncWebClient())
     await runtime.bus.subscribe(services.on_change)
     yield services
 
