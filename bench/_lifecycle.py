@@ -235,7 +235,7 @@ async def open_rig(redis_url: str) -> AsyncIterator[Rig]:
                 # the posting replaced by bookkeeping.
                 services = BotServices.over(runtime, AsyncWebClient())
                 services.deliverer = BookkeepingDeliverer(
-                    services.deliveries, runtime.store, AsyncWebClient()
+                    services.deliveries, runtime.store, services.desk, AsyncWebClient()
                 )
                 await runtime.bus.subscribe(services.on_change)
                 yield Rig(

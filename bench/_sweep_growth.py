@@ -24,6 +24,7 @@ from bench._lifecycle import PARENT_TS, SLACK
 from bench.stats import Probe
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer
+from bot.desk import DeskStore
 from bot.jobs import BotServices, requeue_overdue
 from shared.runtime import Runtime
 from shared.service import LeadsService
@@ -148,9 +149,11 @@ async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
             )
         )
     service = _StubService(client=runtime.client, store=store, bus=EventBus(redis, keys.events))
+    desk = DeskStore(redis, keys.prefix, retention=3600)
     services = _StubServices(
         deliveries=deliveries,
-        deliverer=Deliverer(deliveries, store, AsyncWebClient()),
+        desk=desk,
+        deliverer=Deliverer(deliveries, store, desk, AsyncWebClient()),
         sweeper=Sweeper(service, batch=50),
         queue=runtime.connections.arq,  # never used: enqueue is stubbed
     )

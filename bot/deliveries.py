@@ -216,6 +216,19 @@ class DeliveryStore:
         if fields:
             await settle(self.redis.hset(self.keys.delivery(delivery_id), mapping=fields))
 
+    async def thread_plan(self, delivery_id: str) -> str | None:
+        """The delivery's thread plan (JSON), once its cards were first laid out."""
+        plan: str | None = await self.redis.get(self.keys.thread_plan(delivery_id))
+        return plan
+
+    async def keep_thread_plan(self, delivery_id: str, plan: str) -> str:
+        """Keep ``plan`` unless the delivery already has one; the plan kept (JSON)."""
+        key = self.keys.thread_plan(delivery_id)
+        if await self.redis.set(key, plan, ex=self.ttl, nx=True):
+            return plan
+        kept: str | None = await self.redis.get(key)
+        return kept or plan
+
     async def finish(self, delivery_id: str) -> None:
         """The answer is complete: nothing more is owed."""
         async with self.redis.pipeline(transaction=True) as pipe:

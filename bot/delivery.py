@@ -10,6 +10,11 @@ it happens, so a run that dies half-way resumes where it stopped:
    resumed run starts after the last one that is up;
 3. the parent becomes the summary, and the delivery is complete.
 
+Before the first reply goes up, the thread's plan is fixed and kept (``ThreadPlan``): what
+the team desk knew then — which leads were shared in the channel before, which authors are
+muted there — and which cards go in which reply. The leads are then recorded as shared
+in this thread, so the next search in the channel marks them.
+
 While a run works, a heartbeat renews both its lock and the delivery's deadline, however
 long Slack takes (retries, 429 waits): only a run whose process died lets them lapse, and
 then the requeue pass (``bot.worker``) runs it again. A run that loses its lock anyway
@@ -34,9 +39,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import Delivery, DeliveryStore
+from bot.desk import DeskStore, lead_key
 from bot.messages import error_code, post_message, update_message
-from bot.views.parent import ParentHeader, parent_progress, parent_summary, same_phase
-from bot.views.thread import thread_replies
+from bot.views.parent import (
+    DeskCounts,
+    ParentHeader,
+    parent_progress,
+    parent_summary,
+    same_phase,
+)
+from bot.views.thread import ThreadPlan, plan_thread, thread_replies
 from shared.models import Lead
 from shared.state.records import SearchRecord, SearchState
 from shared.state.store import SearchStore
@@ -75,9 +87,16 @@ class DeliveryOutcome(Enum):
 class Deliverer:
     """Runs deliveries with the bot's Slack client, one run at a time per delivery."""
 
-    def __init__(self, deliveries: DeliveryStore, searches: SearchStore, slack: AsyncWebClient):
+    def __init__(
+        self,
+        deliveries: DeliveryStore,
+        searches: SearchStore,
+        desk: DeskStore,
+        slack: AsyncWebClient,
+    ) -> None:
         self.deliveries = deliveries
         self.searches = searches
+        self.desk = desk
         self.slack = slack
 
     async def run(self, delivery_id: str) -> DeliveryOutcome:
@@ -153,17 +172,74 @@ class Deliverer:
         leads: list[Lead] = []
         if search.status is SearchState.COMPLETED:
             leads = await self.searches.get_results(search.request_id) or []
-        replies = thread_replies(search, leads, delivery.user_id)
+        plan, counts = None, None
+        if leads:
+            plan = await self._thread_plan(delivery, leads)
+            counts = DeskCounts(
+                new=plan.shown - len(plan.shared),
+                shared_before=len(plan.shared),
+                muted_hidden=plan.hidden,
+            )
+        shown = [position for group in plan.groups for position in group] if plan else []
+        states = await self.desk.states(
+            delivery.team_id, delivery.channel_id, [lead_key(leads[i]) for i in shown]
+        )
+        replies = thread_replies(
+            search,
+            leads,
+            delivery.user_id,
+            plan=plan,
+            delivery_id=delivery.delivery_id,
+            states=dict(zip(shown, states, strict=True)),
+        )
         for index in range(delivery.parts_posted, len(replies)):
             await post_message(
                 self.slack, delivery.channel_id, replies[index], thread_ts=delivery.parent_ts
             )
             await self.deliveries.record(delivery.delivery_id, parts_posted=index + 1)
         summary = parent_summary(
-            ParentHeader.of(search, delivery.user_id), search, leads, reused=delivery.reused
+            ParentHeader.of(search, delivery.user_id),
+            search,
+            leads,
+            reused=delivery.reused,
+            desk=counts,
         )
         await update_message(self.slack, delivery.channel_id, delivery.parent_ts, summary)
         await self.deliveries.record(delivery.delivery_id, status_shown=search.status.value)
+
+    async def _thread_plan(self, delivery: Delivery, leads: list[Lead]) -> ThreadPlan:
+        """The thread's plan: made and kept on the first run, reused by every later one."""
+        kept = await self.deliveries.thread_plan(delivery.delivery_id)
+        if kept is not None:
+            return ThreadPlan.model_validate_json(kept)
+        team, channel = delivery.team_id, delivery.channel_id
+        shared = await self.desk.shared_before(team, channel, leads, delivery.parent_ts)
+        states = await self.desk.states(team, channel, [lead_key(lead) for lead in leads])
+        plan = plan_thread(
+            leads,
+            ref_prefix=delivery.delivery_id,
+            shared=shared,
+            muted=[state.muted for state in states],
+        )
+        plan = ThreadPlan.model_validate_json(
+            await self.deliveries.keep_thread_plan(delivery.delivery_id, plan.model_dump_json())
+        )
+        shown = [leads[position] for group in plan.groups for position in group]
+        link = await self._permalink(delivery)
+        await self.desk.record_shared(team, channel, shown, delivery.parent_ts, link)
+        return plan
+
+    async def _permalink(self, delivery: Delivery) -> str | None:
+        """A link to the parent message, for "shared before" marks in later threads."""
+        try:
+            answer = await self.slack.chat_getPermalink(
+                channel=delivery.channel_id, message_ts=delivery.parent_ts
+            )
+        except SlackApiError as err:
+            log.warning("no permalink for the parent (%s)", error_code(err))
+            return None
+        permalink = answer.get("permalink")
+        return permalink if isinstance(permalink, str) else None
 
 
 class _Heartbeat:

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
+from bot.desk import DeskStore
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections
 from shared.state.events import SearchChange
@@ -49,6 +50,7 @@ class BotServices:
     """What the bot's jobs and handlers share in one process: deliveries and their queue."""
 
     deliveries: DeliveryStore
+    desk: DeskStore
     deliverer: Deliverer
     sweeper: Sweeper
     queue: ArqRedis
@@ -62,9 +64,15 @@ class BotServices:
         deliveries = DeliveryStore(
             runtime.connections.redis, runtime.store.keys, ttl=runtime.store.pending_ttl
         )
+        desk = DeskStore(
+            runtime.connections.redis,
+            runtime.store.keys.prefix,
+            retention=runtime.settings.leads_desk_retention_days * 24 * 3600,
+        )
         return cls(
             deliveries=deliveries,
-            deliverer=Deliverer(deliveries, runtime.store, slack),
+            desk=desk,
+            deliverer=Deliverer(deliveries, runtime.store, desk, slack),
             sweeper=Sweeper(runtime.service),
             queue=runtime.connections.arq,
         )

@@ -11,6 +11,19 @@ answer owed for that search (TTL: as long as the search's record):
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
   60 s, renewed by the run's heartbeat).
+- ``leads:thread:{rid}:<n>`` — string (JSON): the thread's plan, fixed when its cards are
+  first posted — which leads show in which reply, which were shared before, how many were
+  hidden — so a resumed run or a click re-renders exactly the cards of one reply.
+
+The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key ``k`` (TTL:
+``LEADS_DESK_RETENTION_DAYS``, 90 days by default, renewed at every change):
+
+- ``leads:desk:T:C:k`` — hash: who claimed the lead and when, who marked it not relevant,
+  when and why (that mutes its author in ``C``), and where it was first shared in ``C``
+  (time, parent ``ts``, permalink). ``k`` is 128 bits of SHA-256 of the author's normalized
+  profile URL (or of the post's URL, also recorded for "shared before").
+- ``leads:lock:message:C:<ts>`` — string: serialises re-rendering one thread reply after
+  clicks (TTL: 10 s).
 
 Shared (TTL refreshed to 30 days at every write):
 
@@ -46,6 +59,19 @@ class BotKeys:
         """The lock serialising work on one delivery."""
         request_id, _, number = delivery_id.rpartition(":")
         return f"{self.prefix}:lock:delivery:{{{request_id}}}:{number}"
+
+    def thread_plan(self, delivery_id: str) -> str:
+        """A delivery's thread plan (same Cluster slot as its search)."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:thread:{{{request_id}}}:{number}"
+
+    def desk(self, team_id: str, channel_id: str, lead_key: str) -> str:
+        """One lead's desk state in one channel."""
+        return f"{self.prefix}:desk:{team_id}:{channel_id}:{lead_key}"
+
+    def message_lock(self, channel_id: str, ts: str) -> str:
+        """The lock serialising re-renders of one message."""
+        return f"{self.prefix}:lock:message:{channel_id}:{ts}"
 
     @property
     def open_deliveries(self) -> str:

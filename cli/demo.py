@@ -34,6 +34,8 @@ from sandbox.slack import (
     DEFAULT_TOKEN,
     Event,
     SlackState,
+    block_actions_body,
+    find_element,
     render_message,
     render_thread,
     sign,
@@ -118,6 +120,48 @@ async def _send_slash_command(slack: SlackState, bot_url: str, slack_base: str) 
     print(f"  bot acknowledged in {acked_ms:.0f} ms (Slack allows 3000)")
 
 
+async def _claim_first_lead(
+    slack: SlackState, bot_url: str, slack_base: str, parent_ts: str
+) -> str:
+    """Alice clicks Claim on the first card, as Slack sends it; the card as the channel sees it."""
+    reply = slack.thread(CHANNEL, parent_ts)[1]
+    block_id, element = find_element(reply.blocks or [], "lead_claim")
+    body = block_actions_body(
+        block_id=block_id,
+        element=element,
+        user_id=USER,
+        user_name=USER_NAME,
+        team_id=slack.team_id,
+        channel_id=CHANNEL,
+        channel_name=CHANNEL_NAME,
+        message={
+            "ts": reply.ts,
+            "thread_ts": parent_ts,
+            "text": reply.text,
+            "blocks": reply.blocks,
+        },
+        response_url=slack.new_response_url(slack_base, CHANNEL, USER),
+    )
+    headers = sign(SIGNING_SECRET, body) | {"Content-Type": "application/x-www-form-urlencoded"}
+    since = slack.events.last_seq
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(f"{bot_url}/slack/events", content=body, headers=headers)
+    if answer.status_code != 200:
+        raise DemoFailed(f"the bot answered the click with HTTP {answer.status_code}")
+    try:
+        event = await slack.events.wait_for(
+            lambda e: e.ts == reply.ts and "Claimed by" in str(e.payload),
+            kind="message_updated",
+            since=since,
+            timeout=STEP_TIMEOUT,
+        )
+    except TimeoutError:
+        raise DemoFailed("the claimed card was not shown to the channel") from None
+    lines = render_message(event.payload, users=slack.user_names()).splitlines()[1:]
+    claimed = next(i for i, line in enumerate(lines) if "Claimed by" in line)
+    return "\n".join(lines[: claimed + 1])  # the first card, down to its claim
+
+
 def _status_line(slack: SlackState, event: Event) -> str:
     """The parent's status as Slack shows it: its lines after the quoted description."""
     text = render_message(event.payload, users=slack.user_names())
@@ -193,9 +237,12 @@ async def _slack_part(sandbox: RunningSandbox, out: Console) -> None:
             since = slack.events.last_seq
             await _send_slash_command(slack, bot_url, sandbox.base_url + "/slack")
             parent_ts = await _follow_channel(slack, bot, since, out)
-    out.print()
-    thread = _clip_lines(render_thread(slack, CHANNEL, parent_ts), THREAD_LINES_SHOWN)
-    out.print(Panel(thread, title="#leads, as Slack shows it (start of the thread)"))
+            out.print()
+            thread = _clip_lines(render_thread(slack, CHANNEL, parent_ts), THREAD_LINES_SHOWN)
+            out.print(Panel(thread, title="#leads, as Slack shows it (start of the thread)"))
+            print(f"  @{USER_NAME} clicks Claim on the first card (a signed block_actions request)")
+            card = await _claim_first_lead(slack, bot_url, sandbox.base_url + "/slack", parent_ts)
+            out.print(Panel(card, title="the first card, updated for everyone in #leads"))
 
 
 async def _mcp_part(sandbox: RunningSandbox, out: Console) -> None:

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     leads_rate_limit_per_hour: int = Field(default=1000, ge=1)
     leads_reuse_window_seconds: int = Field(default=3600, ge=0)
     """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
+    leads_desk_retention_days: int = Field(default=90, ge=1)
+    """How long the bot's team desk remembers a lead's claim, dismissal and first sharing."""
     leads_run_sweep: bool = True
     """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
     leads_sandbox_speed: float = Field(default=10.0, gt=0)

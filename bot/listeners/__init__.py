@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import commands, events
+from bot.listeners import actions, commands, events
 
 
 def register(app: AsyncApp) -> None:
     """Register every listener."""
+    actions.register(app)
     commands.register(app)
     events.register(app)

@@ -19,6 +19,7 @@ __all__ = [
     "context",
     "divider",
     "mrkdwn",
+    "plain_text",
     "section",
 ]
 
@@ -48,6 +49,11 @@ class SlackMessage:
 def mrkdwn(text: str) -> dict[str, Any]:
     """A mrkdwn text object Slack will not auto-link."""
     return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    """A plain-text object (buttons, menu options): Slack renders it literally."""
+    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def section(text: str) -> Block:

@@ -18,6 +18,14 @@ def help_message() -> SlackMessage:
             "search here, show its progress, and put one card per lead in the thread.",
             f"• `{escape('/leads status <request ID>')}` — where a search is, and what it found.",
             "• `/leads help` — this message.",
+            "*On each lead card (the channel's lead desk):*",
+            "• *Claim* — the card shows you're on it, for everyone; *Release* gives it back. "
+            "If someone beat you to it, I tell you who.",
+            "• *⋯ → Not relevant* (optionally why: wrong role, wrong topic, competitor, spam) — "
+            "the card shrinks to one line with *Undo*, and that author is left out of this "
+            "channel's next results.",
+            "• Leads already posted here say *shared before*, with the date of that thread; "
+            "the summary counts what is new.",
             "• `/leads watch`, `/leads watches`, `/leads unwatch` — recurring searches, "
             "coming soon.",
         )

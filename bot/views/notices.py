@@ -147,3 +147,27 @@ def interrupted_by_restart() -> str:
         "Leads restarted before it could send this search to the API, so it will not run. "
         "Run your `/leads` command again."
     )
+
+
+_CLICK_NOTICES = {
+    "expired": (
+        "This search's results are no longer kept (they expire after a week), so its cards "
+        "can't be changed. Run `/leads` again for fresh ones."
+    ),
+    "claimed_by_other": "{who} has already claimed this lead. Ask them if you want it.",
+    "release_not_yours": "Only {who}, who claimed this lead, can release it.",
+    "cannot_edit": (
+        "Your change is saved, but I can no longer edit that message (deleted, or I was "
+        "removed from the channel). It shows in the next search here."
+    ),
+    "busy": "That message is being updated by someone else's click; try again in a moment.",
+}
+
+
+def click_notice(kind: str, *, who: str = "") -> SlackMessage:
+    """What only the person who clicked a card sees when their click could not be shown.
+
+    ``who`` is a mention built by the caller from a Slack user ID.
+    """
+    text = _CLICK_NOTICES[kind].format(who=who)
+    return SlackMessage(text, [section(f":information_source: {text}")])

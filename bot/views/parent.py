@@ -20,6 +20,7 @@ from shared.state.records import SearchRecord, SearchState
 
 __all__ = [
     "PHASES",
+    "DeskCounts",
     "ParentHeader",
     "parent_not_started",
     "parent_progress",
@@ -101,9 +102,18 @@ def parent_waiting(header: ParentHeader, starts_at: datetime) -> SlackMessage:
 
 
 def parent_summary(
-    header: ParentHeader, search: SearchRecord, leads: Sequence[Lead], *, reused: bool
+    header: ParentHeader,
+    search: SearchRecord,
+    leads: Sequence[Lead],
+    *,
+    reused: bool,
+    desk: DeskCounts | None = None,
 ) -> SlackMessage:
-    """The parent once the search is over: the outcome in one glance."""
+    """The parent once the search is over: the outcome in one glance.
+
+    With ``desk``, it also says how many leads are new to the channel, how many were
+    shared here before, and how many came from muted authors and were left out.
+    """
     took = f"took {duration(search.elapsed_seconds)}" if search.elapsed_seconds is not None else ""
     if search.status is SearchState.COMPLETED and leads:
         count = plural(len(leads), "lead")
@@ -113,10 +123,10 @@ def parent_summary(
             else "1 credit spent"
         )
         facts = " · ".join(part for part in (took, credit) if part)
-        text = (
-            f":white_check_mark: *{count}* — {per_platform(lead.platform for lead in leads)}\n"
-            f"{facts} · the cards are in the thread :thread:"
-        )
+        text = f":white_check_mark: *{count}* — {per_platform(lead.platform for lead in leads)}\n"
+        if desk is not None:
+            text += f"{desk.line()}\n"
+        text += f"{facts} · the cards are in the thread :thread:"
         return header.message([section(text)], f"{count} found")
     if search.status is SearchState.COMPLETED:
         line = ":information_source: *No leads found* — no credit was spent."
@@ -128,6 +138,22 @@ def parent_summary(
         return header.message([section(line)], "no result in time")
     line = ":x: *The search failed* — no credit was spent. The reason is in the thread."
     return header.message([section(line)], "the search failed")
+
+
+@dataclass(frozen=True)
+class DeskCounts:
+    """What the team desk knew of a search's leads when its thread was posted."""
+
+    new: int
+    shared_before: int
+    muted_hidden: int
+
+    def line(self) -> str:
+        """E.g. "18 new · 7 shared before · 2 muted authors hidden"."""
+        parts = [f"{self.new} new", f"{self.shared_before} shared before"]
+        if self.muted_hidden:
+            parts.append(f"{plural(self.muted_hidden, 'muted author')} hidden")
+        return " · ".join(parts)
 
 
 def parent_not_started(header: ParentHeader, reason: str) -> SlackMessage:

@@ -2,28 +2,37 @@
 
 Cards keep the API's order. :func:`pack` fills each message with as many cards as fit
 under both the block limit and the text budget before starting the next: for contiguous
-groups under additive limits, filling greedily gives the fewest messages. The packing is
-a pure function of the results, so a resumed delivery rebuilds exactly the same messages
-and can skip the ones already posted.
+groups under additive limits, filling greedily gives the fewest messages.
+
+Which lead goes in which reply is decided once, when the thread is first posted, and kept
+as a :class:`ThreadPlan` (with what the team desk knew then: leads shared before in the
+channel, authors muted there). A resumed delivery rebuilds exactly the same replies from
+it and skips the ones already posted; a click on a card re-renders just its reply. Cards
+are packed at their largest (claimed, with a "shared before" note), so a reply stays
+within Slack's limits whatever the desk adds later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from pydantic import BaseModel
+
+from bot.desk import DeskState, SharedBefore
 from bot.views.blocks import Block, SlackMessage, block_text_length, context, section
-from bot.views.cards import lead_card
+from bot.views.cards import CardDesk, lead_card
 from bot.views.formatting import plural
 from bot.views.limits import ERROR_SHOWN_MAX, MAX_BLOCKS, MESSAGE_TEXT_BUDGET
 from bot.views.text import clip, mention
 from shared.models import Lead
 from shared.state.records import SearchRecord, SearchState
 
-__all__ = ["pack", "thread_replies"]
+__all__ = ["ThreadPlan", "lead_reply", "pack", "plan_thread", "thread_replies"]
 
 # Room kept in every message for its heading (one context block).
 _HEADING_BLOCKS = 1
-_HEADING_TEXT = 400
+_HEADING_TEXT = 200  # the heading is ~120 characters at most (mention, counts, sandbox note)
 SANDBOX_NOTE = ":test_tube: Sandbox data: synthetic people, not real leads."
 
 
@@ -50,17 +59,100 @@ def pack(
     return groups
 
 
+class ThreadPlan(BaseModel):
+    """How a finished search's leads are laid out in its thread, fixed at first posting."""
+
+    groups: list[list[int]]
+    """The positions (in the results) of the cards in each reply, in order."""
+    shared: dict[int, SharedBefore] = {}
+    """Leads whose author or post was posted in this channel before, by position."""
+    hidden: int = 0
+    """Leads left out because their author is muted in this channel."""
+
+    @property
+    def shown(self) -> int:
+        """How many cards the thread holds."""
+        return sum(len(group) for group in self.groups)
+
+    def reply_of(self, position: int) -> int | None:
+        """Which reply holds the card at ``position`` (None: not shown)."""
+        for index, group in enumerate(self.groups):
+            if position in group:
+                return index
+        return None
+
+
+# Cards are packed as they are at their widest without times: claimed, by whom. A reply
+# re-rendered after clicks then always fits Slack's limits; it says *when* each card was
+# claimed or dismissed whenever that fits too (see lead_reply).
+_WIDEST_STATE = DeskState(claimed_by="U00000000000", claimed_at=0.0)
+
+
+def plan_thread(
+    leads: Sequence[Lead],
+    *,
+    ref_prefix: str = "",
+    shared: Sequence[SharedBefore | None] | None = None,
+    muted: Sequence[bool] | None = None,
+) -> ThreadPlan:
+    """Lay out the cards of ``leads``: muted authors left out, the rest packed in order.
+
+    "Shared before" marks link to their earlier thread, unless the links alone would cost
+    the thread a reply: then the marks keep their dates without links (a search repeated in
+    one channel marks every card, and a permalink is ~65 characters a card).
+    """
+    shown = [i for i in range(len(leads)) if not (muted and muted[i])]
+    marks = {i: mark for i, mark in enumerate(shared or ()) if mark is not None and i in shown}
+    groups = _layout(leads, shown, marks, ref_prefix)
+    if any(mark.link for mark in marks.values()):
+        unlinked = {i: replace(mark, link=None) for i, mark in marks.items()}
+        fewer = _layout(leads, shown, unlinked, ref_prefix)
+        if len(fewer) < len(groups):
+            groups, marks = fewer, unlinked
+    return ThreadPlan(groups=groups, shared=marks, hidden=len(leads) - len(shown))
+
+
+def _layout(
+    leads: Sequence[Lead], shown: list[int], marks: dict[int, SharedBefore], ref_prefix: str
+) -> list[list[int]]:
+    """The positions in each reply, packing every card at its widest."""
+    cards = [
+        lead_card(leads[i], CardDesk(f"{ref_prefix}|{i}", _WIDEST_STATE, marks.get(i), timed=False))
+        for i in shown
+    ]
+    groups, start = [], 0
+    for group in pack(cards):
+        groups.append(shown[start : start + len(group)])
+        start += len(group)
+    return groups
+
+
 def thread_replies(
-    search: SearchRecord, leads: Sequence[Lead], requester: str
+    search: SearchRecord,
+    leads: Sequence[Lead],
+    requester: str,
+    *,
+    plan: ThreadPlan | None = None,
+    delivery_id: str | None = None,
+    states: Mapping[int, DeskState] | None = None,
 ) -> list[SlackMessage]:
     """Every thread reply a finished search gets, in posting order.
 
     ``requester`` (a Slack user ID) is mentioned once, in the first reply, so the person
-    who asked hears that the answer is in.
+    who asked hears that the answer is in. With ``delivery_id``, cards carry the desk's
+    actions and ``states`` (by position).
     """
     who = mention(requester)
     if search.status is SearchState.COMPLETED and leads:
-        return _lead_messages(search, leads, who)
+        plan = plan or plan_thread(leads, ref_prefix=delivery_id or "")
+        if not plan.groups:
+            text = f"{who} All {plural(len(leads), 'lead')} came from authors muted here."
+            hint = "Undo a “not relevant” on an earlier card to see that author again."
+            return [SlackMessage(text, [section(f":mute: {text}"), context(hint)])]
+        return [
+            lead_reply(search, leads, who, plan, index, delivery_id=delivery_id, states=states)
+            for index in range(len(plan.groups))
+        ]
     if search.status is SearchState.COMPLETED:
         text = f"{who} No leads found for this description — no credit was spent."
         hint = (
@@ -77,21 +169,34 @@ def thread_replies(
     return [SlackMessage(text, [section(body), context("Run `/leads` again to retry.")])]
 
 
-def _lead_messages(search: SearchRecord, leads: Sequence[Lead], who: str) -> list[SlackMessage]:
-    total = len(leads)
-    groups = pack([lead_card(lead) for lead in leads])
-    messages = []
-    first = 1
-    for index, group in enumerate(groups):
-        last = first + len(group) - 1
-        span = f"{first} of {total}" if first == last else f"{first}–{last} of {total}"
-        heading = f"Leads {span}"
-        if index == 0:
-            heading = f"{who} {plural(total, 'lead')} for your search · {heading}"
-        notes = [heading, SANDBOX_NOTE] if search.sandbox and index == 0 else [heading]
+def lead_reply(
+    search: SearchRecord,
+    leads: Sequence[Lead],
+    who: str,
+    plan: ThreadPlan,
+    index: int,
+    *,
+    delivery_id: str | None = None,
+    states: Mapping[int, DeskState] | None = None,
+) -> SlackMessage:
+    """Reply ``index`` of the thread: its heading, then its cards as the desk has them now."""
+    total = plan.shown
+    first = sum(len(group) for group in plan.groups[:index]) + 1
+    last = first + len(plan.groups[index]) - 1
+    span = f"{first} of {total}" if first == last else f"{first}–{last} of {total}"
+    heading = f"Leads {span}"
+    if index == 0:
+        heading = f"{who} {plural(total, 'lead')} for your search · {heading}"
+    notes = [heading, SANDBOX_NOTE] if search.sandbox and index == 0 else [heading]
+    for timed in (True, False):
         blocks: list[Block] = [context(*notes)]
-        for card in group:
-            blocks.extend(card)
-        messages.append(SlackMessage(heading, blocks))
-        first = last + 1
-    return messages
+        for position in plan.groups[index]:
+            desk = None
+            if delivery_id is not None:
+                state = (states or {}).get(position, DeskState())
+                shared = plan.shared.get(position)
+                desk = CardDesk(f"{delivery_id}|{position}", state, shared, timed=timed)
+            blocks.extend(lead_card(leads[position], desk))
+        if block_text_length(blocks) <= MESSAGE_TEXT_BUDGET:
+            break
+    return SlackMessage(heading, blocks)

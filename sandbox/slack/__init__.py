@@ -16,7 +16,13 @@ from .blockkit import (
 from .events import Event, EventKind, EventLog
 from .faults import Faults
 from .render import render_channel, render_message, render_thread
-from .signing import escape_command_text, sign, slash_command_body
+from .signing import (
+    block_actions_body,
+    escape_command_text,
+    find_element,
+    sign,
+    slash_command_body,
+)
 from .state import DEFAULT_TOKEN, Message, SlackState
 from .web import create_slack_app
 
@@ -31,9 +37,11 @@ __all__ = [
     "Faults",
     "Message",
     "SlackState",
+    "block_actions_body",
     "blocks_text_length",
     "create_slack_app",
     "escape_command_text",
+    "find_element",
     "render_channel",
     "render_message",
     "render_thread",

@@ -43,10 +43,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from .mrkdwn import escape
@@ -153,3 +155,82 @@ def slash_command_body(
         ("trigger_id", trigger_id or new_trigger_id()),
     ]
     return urlencode(fields).encode()
+
+
+def find_element(
+    blocks: list[dict[str, Any]], action_id: str, *, containing: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The ``(block_id, element)`` of the interactive element ``action_id`` in ``blocks``.
+
+    With ``containing``, the first whose value (or one of whose options' values) contains
+    it. Raises LookupError when there is none, as a person would find no such button.
+    """
+    for index, block in enumerate(blocks):
+        elements = [block.get("accessory"), *(block.get("elements") or [])]
+        for element in elements:
+            if not isinstance(element, dict) or element.get("action_id") != action_id:
+                continue
+            values = [element.get("value"), *(o.get("value") for o in element.get("options", []))]
+            if containing is None or any(containing in str(v) for v in values if v):
+                return str(block.get("block_id") or f"block{index}"), element
+    raise LookupError(f"no {action_id} element" + (f" with {containing!r}" if containing else ""))
+
+
+def block_actions_body(
+    *,
+    block_id: str,
+    element: dict[str, Any],
+    option_value: str | None = None,
+    user_id: str,
+    user_name: str,
+    team_id: str,
+    channel_id: str,
+    channel_name: str,
+    message: dict[str, Any],
+    response_url: str,
+    api_app_id: str = "A0LEADSAPP",
+    token: str = DEFAULT_VERIFICATION_TOKEN,
+) -> bytes:
+    """The form body Slack POSTs when a user clicks ``element`` in a message (a button, or
+    ``option_value`` of an overflow or select menu): ``payload=<JSON>``, type ``block_actions``.
+
+    ``message`` is the message as Slack stores it (``ts``, ``text``, ``blocks``, and
+    ``thread_ts`` for a thread reply).
+    """
+    action: dict[str, Any] = {
+        "type": element.get("type"),
+        "block_id": block_id,
+        "action_id": element.get("action_id"),
+        "action_ts": f"{time.time():.6f}",
+    }
+    if option_value is not None:
+        option = next(o for o in element.get("options", []) if o.get("value") == option_value)
+        action["selected_option"] = option
+    else:
+        action["value"] = element.get("value")
+        action["text"] = element.get("text")
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": channel_id,
+        "is_ephemeral": False,
+    }
+    if message.get("thread_ts"):
+        container["thread_ts"] = message["thread_ts"]
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": api_app_id,
+        "token": token,
+        "container": container,
+        "trigger_id": new_trigger_id(),
+        "team": {"id": team_id, "domain": "leads-sandbox"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel_id, "name": channel_name},
+        "message": message,
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [action],
+    }
+    return urlencode([("payload", json.dumps(payload))]).encode()

@@ -34,7 +34,9 @@ from sandbox.slack import (
     MESSAGE_BLOCKS_TEXT_MAX,
     Event,
     Message,
+    block_actions_body,
     blocks_text_length,
+    find_element,
     sign,
     slash_command_body,
     validate_blocks,
@@ -53,6 +55,7 @@ BOT_KEYS = BotKeys()
 SIGNING_SECRET = "test-signing-secret-0123456789"
 CHANNEL = "C0LEADS"
 USER = "U0ALICE"
+BOB = "U0BOB"
 DESCRIPTION = "CTOs at fintech companies discussing cloud migration"
 NO_RESULTS = "xqzv blorf wuggle plimp quux"
 # Polls come from the sweep, which ticks every second; due at once means "at every tick".
@@ -165,6 +168,51 @@ class BotUnderTest:
             f"{url or self.url}/slack/events", content=body, headers=headers
         )
 
+    async def click(
+        self,
+        message: Message,
+        action_id: str,
+        *,
+        containing: str | None = None,
+        option: str | None = None,
+        user: str = USER,
+        secret: str = SIGNING_SECRET,
+        url: str | None = None,
+    ) -> httpx.Response:
+        """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed).
+
+        ``containing`` picks the element whose value has it (e.g. ``"|3"`` for the fourth
+        lead's card); ``option`` is the value ending of the menu option chosen.
+        """
+        state = self.sandbox.slack
+        block_id, element = find_element(message.blocks or [], action_id, containing=containing)
+        option_value = None
+        if option is not None:
+            option_value = next(
+                str(o["value"]) for o in element["options"] if str(o["value"]).endswith(option)
+            )
+        body = block_actions_body(
+            block_id=block_id,
+            element=element,
+            option_value=option_value,
+            user_id=user,
+            user_name=state.users[user].name,
+            team_id=state.team_id,
+            channel_id=message.channel,
+            channel_name=state.channels[message.channel].name,
+            message={
+                "ts": message.ts,
+                "thread_ts": message.thread_ts,
+                "text": message.text,
+                "blocks": message.blocks,
+            },
+            response_url=state.new_response_url(self.sandbox.slack_api_url, message.channel, user),
+        )
+        headers = {**sign(secret, body), "Content-Type": "application/x-www-form-urlencoded"}
+        return await self.http.post(
+            f"{url or self.url}/slack/events", content=body, headers=headers
+        )
+
     async def search(self, text: str, **slash: Any) -> tuple[int, Posted]:
         """``/leads text`` that posts a parent: (event seq before it, the parent)."""
         since = self.sandbox.slack.last_seq
@@ -231,8 +279,16 @@ class BotUnderTest:
         return found
 
 
-ONE_SET_OF_25 = ["Leads 1–16 of 25", "Leads 17–25 of 25"]
-"""How the thread of a 25-lead search is headed: two messages (16 cards fill 49 blocks)."""
+ONE_SET_OF_25 = ["Leads 1–15 of 25", "Leads 16–25 of 25"]
+"""How the thread of a 25-lead search is headed: two messages, as before the team desk.
+
+Cards are packed as if every one were claimed (the widest a card gets), so the text
+budget caps a reply at 15 of the test description's cards; before the desk, 49 blocks
+capped it at 16."""
+
+SHARED_SET_OF_25 = ["Leads 1–14 of 25", "Leads 15–25 of 25"]
+"""The same 25 leads searched again in the channel: every card is marked "shared before",
+so one card fewer fits the first reply — still two messages."""
 
 
 def headings(replies: list[Message]) -> list[str]:

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import Delivery, DeliveryStore, SlackRequest
 from bot.delivery import Deliverer, DeliveryOutcome
+from bot.desk import DeskStore
 from shared.state.records import SearchRecord, SearchState
 from shared.state.store import SearchStore
 
@@ -50,7 +51,8 @@ class SlowDeliverer(Deliverer):
     def __init__(
         self, deliveries: DeliveryStore, searches: SearchStore, seconds_per_part: float
     ) -> None:
-        super().__init__(deliveries, searches, AsyncWebClient())
+        desk = DeskStore(deliveries.redis, searches.keys.prefix, retention=600)
+        super().__init__(deliveries, searches, desk, AsyncWebClient())
         self.seconds = seconds_per_part
         self.posted: list[int] = []
         self.started = asyncio.Event()

@@ -16,7 +16,7 @@ from tests.bot.support import (
     DESCRIPTION,
     NO_POLLS,
     NO_RESULTS,
-    ONE_SET_OF_25,
+    SHARED_SET_OF_25,
     BotUnderTest,
     assert_within_limits,
     bot_settings,
@@ -100,7 +100,8 @@ async def test_an_identical_search_is_reused_and_answered_in_its_own_thread(
     await bot.delivered(first.ts, since, redis_url)
     since, second = await bot.search(DESCRIPTION.lower(), user="U0BOB")
     replies = await bot.delivered(second.ts, since, redis_url, needle="no new credit")
-    assert headings(replies) == ONE_SET_OF_25
+    assert headings(replies) == SHARED_SET_OF_25
+    assert "0 new · 25 shared before" in message_text(bot.parent(second.ts))
     assert "<@U0BOB>" in replies[0].text
     assert await credits_used(bot.sandbox) == 1
     assert await searches_made(bot.sandbox) == 1

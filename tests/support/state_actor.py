@@ -51,7 +51,9 @@ class CountingDeliverer(Deliverer):
 async def bot_services(runtime: Runtime) -> AsyncIterator[BotServices]:
     """The bot's services over ``runtime``, with a :class:`CountingDeliverer`."""
     services = BotServices.over(runtime, AsyncWebClient())
-    services.deliverer = CountingDeliverer(services.deliveries, runtime.store, AsyncWebClient())
+    services.deliverer = CountingDeliverer(
+        services.deliveries, runtime.store, services.desk, AsyncWebClient()
+    )
     await runtime.bus.subscribe(services.on_change)
     yield services
 

@@ -1,0 +1,14 @@
+"""Interactive-component listeners: the buttons and menus on lead cards."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners.actions.cards import handle_card_action
+from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
+
+
+def register(app: AsyncApp) -> None:
+    """Register the card actions."""
+    for action_id in (CLAIM, RELEASE, DISMISS, UNDO):
+        app.action(action_id)(handle_card_action)

@@ -1,0 +1,70 @@
+"""A click on a lead card (``block_actions``): ack at once, then the desk answers it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import bot_context
+from bot.messages import respond_ephemeral
+from bot.triage import CardClick, handle_card_click
+from bot.views import notices
+from bot.views.blocks import SlackMessage
+
+__all__ = ["handle_card_action"]
+
+log = logging.getLogger(__name__)
+
+
+def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
+    """The click, or None when the payload lacks what a card's click always has."""
+    selected = action.get("selected_option")
+    value = selected.get("value") if isinstance(selected, dict) else action.get("value")
+    user = body.get("user") or {}
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    fields = (
+        action.get("action_id"),
+        value,
+        user.get("id"),
+        channel.get("id"),
+        container.get("message_ts"),
+    )
+    if not all(isinstance(field, str) and field for field in fields):
+        return None
+    action_id, value, user_id, channel_id, message_ts = (str(field) for field in fields)
+    return CardClick(action_id, value, user_id, channel_id, message_ts)
+
+
+async def handle_card_action(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Claim, Release, Not relevant or Undo on one card."""
+    await ack()
+    bot = bot_context(context)
+
+    async def say(message: SlackMessage) -> None:
+        await respond_ephemeral(respond, message)
+
+    click = _click(body, action)
+    if click is None:
+        log.warning("card action without the fields Slack always sends; ignored")
+        await say(notices.click_notice("expired"))
+        return
+    try:
+        await bot.run_tracked(handle_card_click(bot, client, click, say))
+    except Exception:
+        log.exception("card action failed", extra={"user_id": click.user_id})
+        try:
+            await say(notices.unexpected_error())
+        except (SlackApiError, OSError, ValueError):
+            log.warning("could not tell the user about the failure", exc_info=True)

@@ -1,0 +1,163 @@
+"""Clicks on a lead card — Claim, Release, Not relevant, Undo — answered for the whole channel.
+
+The click is acked at once (Bolt), then: the card's reference (``<delivery_id>|<position>``)
+is resolved from Redis, so any replica can answer; the desk records the change (a claim is
+atomic: of two people clicking at once, one gets it and the other is told who did); and the
+card's reply is re-rendered for everyone from the thread's plan and the desk's state now,
+one re-render at a time per message, so two clicks on one reply never undo each other.
+
+What cannot be done is said to the person who clicked, ephemerally and in a sentence: the
+search's results have expired, the lead is someone else's, or the message can no longer be
+edited (their change is still saved).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from redis.exceptions import LockError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import BotContext
+from bot.deliveries import Delivery
+from bot.delivery import UNREACHABLE
+from bot.desk import REASONS, lead_key
+from bot.messages import error_code, update_message
+from bot.views.blocks import SlackMessage
+from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
+from bot.views.notices import click_notice
+from bot.views.text import mention
+from bot.views.thread import ThreadPlan, lead_reply
+from shared.models import Lead
+from shared.state.records import SearchRecord
+
+__all__ = ["CardClick", "Say", "handle_card_click"]
+
+log = logging.getLogger(__name__)
+
+_RERENDER_LOCK_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class CardClick:
+    """One click on a card, from a ``block_actions`` payload."""
+
+    action_id: str
+    value: str
+    """The clicked element's value: ``<delivery_id>|<position>[|<reason>]``."""
+    user_id: str
+    channel_id: str
+    message_ts: str
+
+    def parse(self) -> tuple[str, int, str] | None:
+        """(delivery ID, position, reason code), or None for a value we did not write."""
+        parts = self.value.split("|")
+        if len(parts) not in (2, 3) or not parts[1].isdigit():
+            return None
+        reason = parts[2] if len(parts) == 3 else ""
+        return parts[0], int(parts[1]), reason if reason in REASONS else ""
+
+
+@dataclass(frozen=True)
+class _Card:
+    delivery: Delivery
+    search: SearchRecord
+    leads: list[Lead]
+    plan: ThreadPlan
+    position: int
+    reply: int
+
+
+Say = Callable[[SlackMessage], Awaitable[None]]
+"""Answers only the person who clicked (ephemerally)."""
+
+
+async def handle_card_click(
+    bot: BotContext, client: AsyncWebClient, click: CardClick, say: Say
+) -> None:
+    """Apply one click and show it to the channel; ``say(text)`` answers only the clicker."""
+    where = {"user_id": click.user_id, "channel_id": click.channel_id}
+    parsed = click.parse()
+    card = await _load(bot, click, parsed) if parsed is not None else None
+    if card is None:
+        log.info("click on a card whose data is gone", extra=where)
+        await say(click_notice("expired"))
+        return
+    desk = bot.services.desk
+    team, channel = card.delivery.team_id, card.delivery.channel_id
+    key = lead_key(card.leads[card.position])
+    if click.action_id == CLAIM:
+        holder = await desk.claim(team, channel, key, click.user_id)
+        if holder is not None:
+            await say(click_notice("claimed_by_other", who=mention(holder)))
+    elif click.action_id == RELEASE:
+        holder = await desk.release(team, channel, key, click.user_id)
+        if holder is not None:
+            await say(click_notice("release_not_yours", who=mention(holder)))
+            return
+    elif click.action_id == DISMISS:
+        assert parsed is not None
+        await desk.dismiss(team, channel, key, click.user_id, parsed[2])
+    elif click.action_id == UNDO:
+        await desk.undo_dismiss(team, channel, key)
+    log.info("card %s", click.action_id.removeprefix("lead_"), extra=where)
+    await _rerender(bot, client, card, click, say)
+
+
+async def _load(bot: BotContext, click: CardClick, parsed: tuple[str, int, str]) -> _Card | None:
+    delivery_id, position, _ = parsed
+    delivery = await bot.services.deliveries.get(delivery_id)
+    if delivery is None or delivery.channel_id != click.channel_id:
+        return None
+    search = await bot.runtime.store.get_search(delivery.request_id)
+    leads = await bot.runtime.store.get_results(delivery.request_id)
+    kept = await bot.services.deliveries.thread_plan(delivery_id)
+    if search is None or not leads or kept is None or position >= len(leads):
+        return None
+    plan = ThreadPlan.model_validate_json(kept)
+    reply = plan.reply_of(position)
+    if reply is None:
+        return None
+    return _Card(delivery, search, leads, plan, position, reply)
+
+
+async def _rerender(
+    bot: BotContext, client: AsyncWebClient, card: _Card, click: CardClick, say: Say
+) -> None:
+    """Re-render the card's reply from the desk's state now, one re-render at a time."""
+    redis = bot.runtime.connections.redis
+    keys = bot.services.deliveries.keys
+    lock = redis.lock(
+        keys.message_lock(card.delivery.channel_id, click.message_ts),
+        timeout=_RERENDER_LOCK_SECONDS,
+        blocking_timeout=_RERENDER_LOCK_SECONDS,
+    )
+    positions = card.plan.groups[card.reply]
+    try:
+        async with lock:
+            states = await bot.services.desk.states(
+                card.delivery.team_id,
+                card.delivery.channel_id,
+                [lead_key(card.leads[p]) for p in positions],
+            )
+            message = lead_reply(
+                card.search,
+                card.leads,
+                mention(card.delivery.user_id),
+                card.plan,
+                card.reply,
+                delivery_id=card.delivery.delivery_id,
+                states=dict(zip(positions, states, strict=True)),
+            )
+            await update_message(client, card.delivery.channel_id, click.message_ts, message)
+    except SlackApiError as err:
+        if error_code(err) not in UNREACHABLE:
+            raise
+        log.warning("cannot edit the card's message (%s)", error_code(err))
+        await say(click_notice("cannot_edit"))
+    except LockError:
+        log.warning("the card's message stayed locked; not re-rendered")
+        await say(click_notice("busy"))

@@ -1,0 +1,245 @@
+"""The team desk end to end: signed ``block_actions`` clicks into the real Bolt app, the Slack
+stand-in validating every ``chat.update``, the state in a real Redis.
+
+What each person sees is asserted from Slack's side: the card as the channel sees it after
+a click, or the ephemeral answer only the clicker gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sandbox.embedded import RunningSandbox
+from sandbox.slack import Message
+from shared._awaitable import settle
+from tests.bot.support import (
+    BOB,
+    CHANNEL,
+    DESCRIPTION,
+    USER,
+    BotUnderTest,
+    assert_within_limits,
+    bot_settings,
+    message_text,
+    new_port,
+    one_result_description,
+    running_bot,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def delivered_thread(bot: BotUnderTest, redis_url: str) -> tuple[str, list[Message]]:
+    since, parent = await bot.search(DESCRIPTION)
+    replies = await bot.delivered(parent.ts, since, redis_url)
+    return parent.ts, replies
+
+
+def card_text(message: Message, position: int) -> str:
+    """The text of the card for lead ``position`` in a reply, as the channel sees it."""
+    blocks = message.blocks or []
+    for index, block in enumerate(blocks):
+        accessory = block.get("accessory") or {}
+        if str(accessory.get("value", "")).endswith(f"|{position}"):
+            size = 1 if accessory.get("action_id") == "lead_undo" else 3  # collapsed, or whole
+            return message_text({"blocks": blocks[index : index + size]})
+    raise AssertionError(f"no card for lead {position}")
+
+
+def current(bot: BotUnderTest, reply: Message) -> Message:
+    found = bot.sandbox.slack.message(CHANNEL, reply.ts)
+    assert found is not None
+    return found
+
+
+async def updated(bot: BotUnderTest, ts: str, needle: str, since: int) -> Message:
+    await bot.sandbox.slack.wait_for(
+        lambda e: e.ts == ts and needle in message_text(e.payload),
+        kind="message_updated",
+        since=since,
+        timeout=10,
+    )
+    return current(bot, Message(channel=CHANNEL, ts=ts, user="", text=""))
+
+
+def updates_of(sandbox: RunningSandbox, ts: str, since: int) -> list[object]:
+    return [e for e in sandbox.slack.events.events_since(since, "message_updated") if e.ts == ts]
+
+
+async def ephemeral_to(bot: BotUnderTest, user: str, since: int) -> str:
+    event = await bot.sandbox.slack.wait_for(
+        lambda e: e.user == user, kind="response_url_posted", since=since, timeout=10
+    )
+    return message_text(event.payload)
+
+
+async def test_a_claim_shows_for_everyone_and_only_the_claimer_can_release_it(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    first = replies[0]
+    since = bot.sandbox.slack.last_seq
+    response = await bot.click(first, "lead_claim", containing="|0", user=USER)
+    assert response.status_code == 200
+    reply = await updated(bot, first.ts, "Claimed by <@U0ALICE>", since)
+    assert "Claimed by <@U0ALICE>" in card_text(reply, 0)
+    assert "Claimed by" not in card_text(reply, 1)  # the other cards stay as they were
+    assert_within_limits(reply.blocks)
+
+    # Bob sees "Release" now; his click is refused, and only he is told who has it.
+    since = bot.sandbox.slack.last_seq
+    await bot.click(reply, "lead_release", containing="|0", user=BOB)
+    told = await ephemeral_to(bot, BOB, since)
+    assert "Only <@U0ALICE>" in told
+    assert "Claimed by <@U0ALICE>" in card_text(current(bot, reply), 0)
+
+    # Alice releases it: the card offers Claim again, to everyone.
+    since = bot.sandbox.slack.last_seq
+    await bot.click(current(bot, reply), "lead_release", containing="|0", user=USER)
+    await bot.sandbox.slack.wait_for(
+        lambda e: e.ts == first.ts and "Claimed by" not in message_text(e.payload),
+        kind="message_updated",
+        since=since,
+        timeout=10,
+    )
+    assert "Claim" in card_text(current(bot, reply), 0)
+
+
+async def test_two_people_claiming_at_once_on_two_replicas_get_one_claimer(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    async with (
+        running_bot(sandbox, bot_settings(sandbox, redis_url, port=new_port())) as a,
+        running_bot(
+            sandbox, bot_settings(sandbox, redis_url, port=new_port(), leads_run_sweep=False)
+        ) as b,
+    ):
+        _, replies = await delivered_thread(a, redis_url)
+        stale = replies[0]  # both see the card unclaimed
+        since = sandbox.slack.last_seq
+        answers = await asyncio.gather(
+            a.click(stale, "lead_claim", containing="|2", user=USER),
+            b.click(stale, "lead_claim", containing="|2", user=BOB),
+        )
+        assert [r.status_code for r in answers] == [200, 200]
+        refused = await sandbox.slack.wait_for(kind="response_url_posted", since=since, timeout=10)
+        loser = refused.user
+        winner = BOB if loser == USER else USER
+        assert f"<@{winner}> has already claimed this lead" in message_text(refused.payload)
+        await sandbox.slack.wait_for(
+            lambda e: e.ts == stale.ts and f"Claimed by <@{winner}>" in message_text(e.payload),
+            kind="message_updated",
+            since=since,
+            timeout=10,
+        )
+        # Both clicks re-render the reply; whatever order they landed in, it names one claimer.
+        await wait_until(
+            lambda: len(updates_of(sandbox, stale.ts, since)) >= 2, message="both re-renders"
+        )
+        text = card_text(current(a, stale), 2)
+        assert f"Claimed by <@{winner}>" in text
+        assert f"Claimed by <@{loser}>" not in text
+        told = sandbox.slack.events.events_since(since, "response_url_posted")
+        assert [e.user for e in told] == [loser]  # the winner was told nothing
+
+
+async def test_not_relevant_collapses_the_card_with_its_reason_and_undo_restores_it(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    first = replies[0]
+    since = bot.sandbox.slack.last_seq
+    await bot.click(first, "lead_dismiss", containing="|1", option="|role", user=BOB)
+    reply = await updated(bot, first.ts, "wrong role, marked by <@U0BOB>", since)
+    collapsed = card_text(reply, 1)
+    assert "wrong role, marked by <@U0BOB>" in collapsed
+    assert "Undo" in collapsed
+    assert "Open the post" not in collapsed
+    assert "Read the full post" not in collapsed
+    assert_within_limits(reply.blocks)
+
+    since = bot.sandbox.slack.last_seq
+    await bot.click(reply, "lead_undo", containing="|1", user=USER)
+    await bot.sandbox.slack.wait_for(
+        lambda e: e.ts == first.ts and "marked by" not in message_text(e.payload),
+        kind="message_updated",
+        since=since,
+        timeout=10,
+    )
+    assert "Claim" in card_text(current(bot, reply), 1)
+
+
+async def test_a_muted_author_is_left_out_of_the_next_search_and_counted(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    first = replies[0]
+    since = bot.sandbox.slack.last_seq
+    await bot.click(first, "lead_dismiss", containing="|0", option="|spam", user=USER)
+    await updated(bot, first.ts, "spam, marked by", since)
+    since, again = await bot.search(DESCRIPTION.upper())  # the same leads, reused
+    replies = await bot.delivered(again.ts, since, redis_url, needle="no new credit")
+    summary = message_text(bot.parent(again.ts))
+    assert "24 leads" not in summary  # the count is of what the API found...
+    assert "1 muted author hidden" in summary  # ...and the summary says who was left out
+    assert "0 new · 24 shared before" in summary
+    shown = "\n".join(message_text(reply) for reply in replies)
+    assert "of 24" in shown  # 24 cards in the thread
+    assert "|0" not in str([reply.blocks for reply in replies])  # lead 0 has no card
+
+
+async def test_shared_before_is_marked_on_every_card_of_a_repeated_search(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    await delivered_thread(bot, redis_url)
+    since, again = await bot.search(DESCRIPTION.lower(), user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url, needle="no new credit")
+    assert "0 new · 25 shared before" in message_text(bot.parent(again.ts))
+    for reply in replies:
+        assert_within_limits(reply.blocks)
+    # 25 links to the first thread would cost this thread a third reply: the marks keep
+    # their dates and leave the links out, so it stays two replies (the same as before).
+    assert len(replies) == 2
+    assert ":repeat: shared <!date^" in card_text(replies[0], 0)
+
+
+async def test_a_shared_before_mark_links_to_the_first_thread(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    description = one_result_description()
+    since, first = await bot.search(description)
+    await bot.delivered(first.ts, since, redis_url)
+    since, again = await bot.search(description.upper(), user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url, needle="no new credit")
+    assert "0 new · 1 shared before" in message_text(bot.parent(again.ts))
+    permalink = bot.sandbox.slack.permalink(CHANNEL, bot.parent(first.ts))
+    mark = card_text(replies[0], 0)
+    assert f"^{permalink}|" in mark  # the date links to the first thread
+
+
+async def test_a_click_on_a_card_whose_search_expired_is_answered_plainly(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    request_id = (replies[0].blocks or [])[1]["accessory"]["value"].split(":")[0]
+    redis = bot.runtime.connections.redis
+    await redis.delete(bot.runtime.store.keys.results(request_id))  # a week later
+    since = bot.sandbox.slack.last_seq
+    await bot.click(replies[0], "lead_claim", containing="|0", user=USER)
+    told = await ephemeral_to(bot, USER, since)
+    assert "no longer kept" in told
+    assert "Run `/leads` again" in told
+
+
+async def test_unsigned_or_forged_clicks_change_nothing(bot: BotUnderTest, redis_url: str) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    since = bot.sandbox.slack.last_seq
+    forged = await bot.click(replies[0], "lead_claim", containing="|0", secret="not-the-secret")
+    assert forged.status_code == 401  # refused before any listener ran
+    assert bot.sandbox.slack.events.events_since(since) == []
+    redis = bot.runtime.connections.redis
+    for key in [key async for key in redis.scan_iter(match="leads:desk:*")]:
+        assert await settle(redis.hget(key, "claimed_by")) is None
