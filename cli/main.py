@@ -311,7 +311,7 @@ def sandbox(ctx: typer.Context) -> None:
     """Run the local sandbox (Person Leads API + Slack stand-in). --help for its options."""
     from sandbox.__main__ import main as sandbox_main
 
-    raise typer.Exit(sandbox_main(ctx.args))
+    raise typer.Exit(sandbox_main(ctx.args, prog="leads sandbox"))
 
 
 @app.command()

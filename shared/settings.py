@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     """Where the API can reach our callback receiver; unset means polling only."""
     port: int = Field(default=3000, ge=1, le=65535)
     mcp_auth_token: SecretStr | None = None
+    leads_web: Literal["bot", "mcp"] = "bot"
+    """What ``leads-web`` (the Procfile's ``web``) serves on ``PORT``: the bot or the MCP server."""
 
     # Tuning (documented in .env.example; defaults fit the API's published limits)
     leads_rate_limit_per_minute: int = Field(default=60, ge=1)
