@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError, load_settings
 
-__all__ = ["configure_bot_logging", "load_bot_settings", "start"]
+__all__ = ["configure_bot_logging", "load_bot_settings", "parse_args", "program_name", "start"]
+
+SETTINGS_HELP = """\
+settings (environment, or .env in the working directory; see .env.example):
+  SLACK_BOT_TOKEN       the bot token (xoxb-...); required
+  SLACK_SIGNING_SECRET  the signing secret; required in HTTP mode, unused in Socket Mode
+  SLACK_APP_TOKEN       an app-level token (xapp-...): Socket Mode; unset means HTTP mode
+  NYNE_API_KEY, NYNE_API_SECRET   the API credentials; unset means the embedded sandbox
+  REDIS_URL             Redis shared by every process; unset means an in-process store
+  REDIS_SSL_CERT_REQS, REDIS_SSL_CA_CERTS   certificate checks for a rediss:// URL
+  PUBLIC_BASE_URL       where the API reaches the callback route; unset means polling
+  PORT                  the HTTP port (default 3000; every interface)
+  LEADS_RUN_SWEEP       false when separate workers run the background work
+exit status 2: a missing or invalid setting (the message names it)."""
+
+
+def program_name(console_script: str, module: str) -> str:
+    """How this process was started, for usage lines and messages.
+
+    ``python -m bot`` runs ``bot/__main__.py``; the console script runs ``leads-bot``.
+    """
+    started_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return console_script if started_as == console_script else f"python -m {module}"
+
+
+def parse_args(
+    prog: str, description: str, argv: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """The bot processes' command line: no options, but ``--help`` says what they need.
+
+    Settings come from the environment, so ``--help`` must answer before they are read.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser.parse_args(argv)
 
 
 def start(load: Callable[[], Settings], program: str) -> Settings:
@@ -57,7 +97,7 @@ def _require_workers_possible(settings: Settings) -> None:
     if unset:
         raise SettingsError(
             "LEADS_RUN_SWEEP=false leaves Slack deliveries and the poll sweep to "
-            "`python -m bot.worker` processes, which share the bot's work only through "
+            "`leads-worker` processes, which share the bot's work only through "
             f"REDIS_URL and the real API (NYNE_API_KEY/NYNE_API_SECRET); {' and '.join(unset)} "
             f"{'is' if len(unset) == 1 else 'are'} not set, so no search would ever be "
             "delivered. Set them, or leave LEADS_RUN_SWEEP unset so this process runs the "

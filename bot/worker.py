@@ -1,4 +1,4 @@
-"""``python -m bot.worker``: Slack deliveries and the poll sweep, without a web server.
+"""``leads-worker`` (``python -m bot.worker``): deliveries and the poll sweep, no web server.
 
 For deployments that scale out (``Procfile``: ``worker``): the ``web`` processes then run
 with ``LEADS_RUN_SWEEP=false``. Every process shares ``REDIS_URL`` and the API key, so a
@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 
 from bot.resources import open_bot_runtime, running_background
 from bot.slack_client import create_slack_client
-from bot.startup import start
+from bot.startup import parse_args, program_name, start
 from shared.settings import Settings, SettingsError, load_settings
 
 __all__ = ["load_worker_settings", "main", "run_worker"]
@@ -31,7 +32,7 @@ def load_worker_settings() -> Settings:
     if settings.redis_url is None:
         raise SettingsError(
             "REDIS_URL is not set: a separate worker shares its queue with the web process "
-            "through Redis (without workers, `python -m bot` runs the sweep itself)."
+            "through Redis (without workers, `leads-bot` runs the sweep itself)."
         )
     if settings.uses_sandbox:
         raise SettingsError(
@@ -61,9 +62,19 @@ async def _serve(settings: Settings) -> None:
     await run_worker(settings, stop)
 
 
-def main() -> None:
+DESCRIPTION = (
+    "The Leads worker: Slack deliveries and the poll sweep, without a web server (no port, "
+    "no routing). For deployments that scale out: the web processes then run with "
+    "LEADS_RUN_SWEEP=false. Needs REDIS_URL and NYNE_API_KEY/NYNE_API_SECRET, shared with "
+    "the web processes."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """Load settings, configure logging and work until SIGINT/SIGTERM."""
-    settings = start(load_worker_settings, "python -m bot.worker")
+    prog = program_name("leads-worker", "bot.worker")
+    parse_args(prog, DESCRIPTION, argv)
+    settings = start(load_worker_settings, prog)
     asyncio.run(_serve(settings))
 
 

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["ExitCode"]
+__all__ = ["EXIT_CODES_HELP", "MEANINGS", "ExitCode"]
 
 
 class ExitCode(IntEnum):
-    """What a script can branch on."""
+    """What a script can branch on; :data:`MEANINGS` says what each code means."""
 
     OK = 0
-    """Success."""
     ERROR = 1
-    """An unexpected error (a bug: see the log)."""
     USAGE = 2
-    """Bad usage or input: unknown option, description not 10–2000 characters, bad setting."""
     AUTH = 3
-    """The API refused the credentials (NYNE_API_KEY / NYNE_API_SECRET)."""
     RATE_LIMITED = 4
-    """The API request budget is used up; retry later (the message says when)."""
     API_ERROR = 5
-    """The API or the network failed (unreachable, timed out, 5xx, unexpected answer)."""
     SEARCH_FAILED = 6
-    """The search itself failed or expired."""
     STILL_RUNNING = 7
-    """``--wait`` ran out of time; the search goes on (check it with ``leads status``)."""
     NOT_FOUND = 8
-    """No search with that request ID."""
 
 
-EXIT_CODES_HELP = "\n".join(
-    f"  {code.value}  {code.name.lower().replace('_', ' ')}: {code.__doc__}" for code in ExitCode
-)
+# A mapping, not member docstrings: attribute docstrings exist only in the source, and an
+# enum member's ``__doc__`` is its class's, so help built from them said the same thing
+# for every code.
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.ERROR: "unexpected error (a bug: see the log)",
+    ExitCode.USAGE: "usage or validation error: unknown option, description not 10–2000 "
+    "characters, bad setting",
+    ExitCode.AUTH: "the API refused the credentials (NYNE_API_KEY / NYNE_API_SECRET)",
+    ExitCode.RATE_LIMITED: "rate limited: the request budget is used up (the message says "
+    "when to retry)",
+    ExitCode.API_ERROR: "API or network failure (unreachable, timed out, 5xx, unexpected "
+    "answer, Redis unreachable)",
+    ExitCode.SEARCH_FAILED: "the search failed or expired",
+    ExitCode.STILL_RUNNING: "--wait ran out of time; the search goes on (leads status <id>)",
+    ExitCode.NOT_FOUND: "no search with that request ID",
+}
+
+EXIT_CODES_HELP = "\n".join(f"  {code.value}  {MEANINGS[code]}" for code in ExitCode)
+"""One line per exit code, for ``leads --help``."""

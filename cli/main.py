@@ -35,6 +35,7 @@ from shared.logs import configure_logging
 from shared.models import Lead
 from shared.runtime import Runtime, open_runtime
 from shared.settings import Settings, SettingsError, load_settings
+from shared.state.connection import describe_redis_error
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.untrusted import clean
 
@@ -136,7 +137,7 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         _fail(ExitCode.API_ERROR, f"{err.message} Try again in a minute.")
     except (redis.exceptions.RedisError, OSError) as err:
         log.debug("redis failure", exc_info=True)
-        _fail(ExitCode.API_ERROR, f"could not reach Redis at REDIS_URL ({type(err).__name__}).")
+        _fail(ExitCode.API_ERROR, describe_redis_error(err))
     except KeyboardInterrupt:
         _fail(ExitCode.ERROR, "interrupted.")
     raise typer.Exit(code)
@@ -310,7 +311,7 @@ def sandbox(ctx: typer.Context) -> None:
     """Run the local sandbox (Person Leads API + Slack stand-in). --help for its options."""
     from sandbox.__main__ import main as sandbox_main
 
-    raise typer.Exit(sandbox_main(ctx.args))
+    raise typer.Exit(sandbox_main(ctx.args, prog="leads sandbox"))
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""``python -m mcp_server [--transport stdio|streamable-http] [--host H] [--port P]``.
+"""``leads-mcp`` (or ``python -m mcp_server``): the MCP server over stdio or streamable HTTP.
 
 stdio by default (for desktop assistants, which start it themselves); streamable HTTP
 serves ``/mcp``. Logs go to stderr: on stdio, stdout carries the protocol.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,11 +28,22 @@ def _port(text: str) -> int:
     return port
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def program_name() -> str:
+    """``leads-mcp`` when started by the console script, else ``python -m mcp_server``."""
+    started_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return "leads-mcp" if started_as == "leads-mcp" else "python -m mcp_server"
+
+
+def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m mcp_server",
+        prog=prog or program_name(),
         description="The Leads MCP server: lead search tools for AI assistants.",
+        epilog="settings come from the environment (an assistant that starts this server "
+        "passes them in its config's env; a .env is read only from the working directory): "
+        "NYNE_API_KEY/NYNE_API_SECRET (unset: the embedded sandbox), REDIS_URL (unset: an "
+        "in-process store), MCP_AUTH_TOKEN (bearer token over HTTP; required off loopback). "
+        "Exit status 2: invalid settings, or HTTP off loopback without MCP_AUTH_TOKEN.",
     )
     parser.add_argument(
         "--transport",
@@ -59,13 +71,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until the client disconnects (stdio) or it is stopped (HTTP)."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the server until the client disconnects (stdio) or it is stopped (HTTP).
+
+    The console script's entry point: returns the exit status; Ctrl-C exits 130 quietly.
+    ``prog`` names the command in messages (``leads-web`` runs this too).
+    """
+    try:
+        return _main(argv, prog or program_name())
+    except KeyboardInterrupt:  # Ctrl-C on a terminal: no traceback
+        return 130
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    args = parse_args(argv, prog)
     try:
         settings = load_settings()
     except SettingsError as err:
-        print(f"mcp_server: {err}", file=sys.stderr)
+        print(f"{prog}: {err}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(
         fmt=settings.leads_log_format,
@@ -76,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.transport == "streamable-http":
         problem = exposure_problem(args.host, token)
         if problem is not None:
-            print(f"mcp_server: {problem}", file=sys.stderr)
+            print(f"{prog}: {problem}", file=sys.stderr)
             return EXIT_USAGE
     server = create_server(settings)
     # What is imported now lives as long as the process; spare the collector re-walking it.
@@ -104,7 +127,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # Ctrl-C on a terminal: no traceback
-        sys.exit(130)
+    sys.exit(main())

@@ -34,11 +34,11 @@ def _fault(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line."""
+def build_parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
+    """The command line; ``prog`` is how it was started (``leads sandbox`` passes its own)."""
     faults = "\n".join(f"  {name:<20} {text}" for name, text in FAULT_HELP.items())
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox",
+        prog=prog,
         description="Local stand-ins for the Person Leads API (/person/leads) and the "
         "Slack Web API (/slack/api/). Non-spec admin routes live under /sandbox/.",
         epilog=f"faults (--fault NAME=VALUE, or POST /sandbox/faults):\n{faults}",
@@ -98,9 +98,9 @@ async def serve(config: SandboxConfig) -> None:
         log.info("shutting down")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m sandbox") -> int:
     """Parse arguments, serve, return the exit status."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(serve(config))
     except OSError as err:
-        print(f"sandbox: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
     return 0
 

@@ -102,7 +102,11 @@ async def open_runtime(
     if callback_base_url is None:
         callback_base_url = settings.public_base_url
     keys = keys or Keys()
-    connections = connect_redis(redis_url)
+    connections = connect_redis(
+        redis_url,
+        ssl_cert_reqs=settings.redis_ssl_cert_reqs,
+        ssl_ca_certs=settings.redis_ssl_ca_certs,
+    )
     # One budget per API key: processes sharing a key share it, whatever they are.
     budget = hashlib.sha256(endpoint.api_key.encode()).hexdigest()[:16]
     limiter = RateLimiter(

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.client import DEFAULT_BASE_URL
@@ -45,6 +52,14 @@ class Settings(BaseSettings):
     # State
     redis_url: SecretStr | None = None
     """Redis connection URL (may hold a password); unset means the in-process store."""
+    redis_ssl_cert_reqs: Literal["none", "optional", "required"] | None = None
+    """How a ``rediss://`` connection checks the server's certificate (unset: ``required``).
+
+    A setting of its own, not a query parameter in ``REDIS_URL``: add-on providers rotate
+    that URL, and a hand edit would not survive the next rotation.
+    """
+    redis_ssl_ca_certs: FilePath | None = None
+    """CA bundle that signed the server's certificate (unset: the system's trusted CAs)."""
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -58,6 +73,8 @@ class Settings(BaseSettings):
     """Where the API can reach our callback receiver; unset means polling only."""
     port: int = Field(default=3000, ge=1, le=65535)
     mcp_auth_token: SecretStr | None = None
+    leads_web: Literal["bot", "mcp"] = "bot"
+    """What ``leads-web`` (the Procfile's ``web``) serves on ``PORT``: the bot or the MCP server."""
 
     # Tuning (documented in .env.example; defaults fit the API's published limits)
     leads_rate_limit_per_minute: int = Field(default=60, ge=1)
@@ -89,6 +106,31 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{missing} is not set: NYNE_API_KEY and NYNE_API_SECRET go together "
                 "(leave both unset to use the local sandbox)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _redis_tls_needs_a_tls_url(self) -> Settings:
+        # A TLS option next to a plain redis:// URL would be silently ignored, and the
+        # person who set it would believe the connection was encrypted or verified.
+        tls_options = [
+            name
+            for name, value in (
+                ("REDIS_SSL_CERT_REQS", self.redis_ssl_cert_reqs),
+                ("REDIS_SSL_CA_CERTS", self.redis_ssl_ca_certs),
+            )
+            if value is not None
+        ]
+        url = self.redis_url.get_secret_value() if self.redis_url else ""
+        if tls_options and url and not url.startswith("rediss://"):
+            raise ValueError(
+                f"{' and '.join(tls_options)} apply only to a TLS connection, but REDIS_URL "
+                "does not start with rediss:// (use rediss:// for TLS, or unset them)"
+            )
+        if self.redis_ssl_ca_certs is not None and self.redis_ssl_cert_reqs == "none":
+            raise ValueError(
+                "REDIS_SSL_CA_CERTS is set but REDIS_SSL_CERT_REQS=none never checks the "
+                "certificate against it (use required, or unset REDIS_SSL_CA_CERTS)"
             )
         return self
 

@@ -14,10 +14,14 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.servers import free_port
+from tests.support.waiting import wait_until_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("shared", "bot", "mcp_server", "sandbox", "cli")
@@ -52,9 +56,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def run(installed: Path, *args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NYNE_", "SLACK_", "LEADS_"))}
-    env["PYTHONPATH"] = str(installed)
+def run(
+    installed: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    clean = ("NYNE_", "SLACK_", "LEADS_", "REDIS_", "MCP_", "PORT")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(clean)}
+    # The installed console scripts come first on PATH, as on a platform after the build.
+    base |= {"PYTHONPATH": str(installed), "PATH": f"{installed / 'bin'}:{base['PATH']}"}
+    env = base | (env or {})
     return subprocess.Popen(
         list(args),
         cwd=cwd,
@@ -99,6 +108,63 @@ def test_console_script_runs(installed: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "search" in out
     assert "status" in out
+
+
+@pytest.mark.parametrize("script", ["leads-bot", "leads-worker", "leads-mcp", "leads-web"])
+def test_every_process_has_a_console_script(installed: Path, tmp_path: Path, script: str) -> None:
+    code, out, err = finish(run(installed, str(installed / "bin" / script), "--help", cwd=tmp_path))
+    assert code == 0, err
+    assert f"usage: {script}" in out
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+@pytest.mark.parametrize("port", [None, "5000"], ids=["no-PORT", "PORT"])
+@pytest.mark.parametrize("process", ["web", "worker", "mcp"])
+def test_each_procfile_command_line_parses_as_the_platform_runs_it(
+    installed: Path, tmp_path: Path, process: str, port: str | None
+) -> None:
+    # Heroku runs each line with bash and gives $PORT to `web` only: every line's command
+    # line must parse with or without it (`--port $PORT` used to leave --port valueless).
+    command = procfile()[process]
+    env = {"PORT": port} if port else {}
+    code, _, err = finish(run(installed, "bash", "-c", f"{command} --help", cwd=tmp_path, env=env))
+    assert code == 0, err
+
+
+def test_the_procfile_web_process_serves_the_mcp_server_on_port(
+    installed: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    settings = {"PORT": str(port), "LEADS_WEB": "mcp", "MCP_AUTH_TOKEN": "t" * 32}
+    process = run(installed, "bash", "-c", f"exec {procfile()['web']}", cwd=tmp_path, env=settings)
+    try:
+        wait_until_sync(
+            lambda: process.poll() is not None or _status(port) is not None,
+            timeout=60,
+            message="the web process to answer on $PORT",
+        )
+        assert process.poll() is None, finish(process)[2]
+        assert _status(port) == 401  # /mcp, behind MCP_AUTH_TOKEN
+    finally:
+        process.terminate()
+        finish(process)
+
+
+def _status(port: int) -> int | None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/mcp", b"{}", {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return None
 
 
 def test_bot_entry_point_fails_fast_naming_missing_settings(

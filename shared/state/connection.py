@@ -1,7 +1,8 @@
 """Redis connections: the real server at ``REDIS_URL``, or an in-process stand-in.
 
 Two clients share one server: ``redis`` decodes replies to ``str`` for our own keys; ``arq``
-is the job queue's client (it stores pickled jobs, so it must see bytes).
+is the job queue's client (it stores pickled jobs, so it must see bytes). The event bus's
+pub/sub runs on the ``redis`` client, so TLS options given here reach every connection.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from redis.asyncio.client import Pipeline
 
-__all__ = ["RedisConnections", "connect_redis"]
+__all__ = ["CertReqs", "RedisConnections", "connect_redis", "describe_redis_error"]
+
+CertReqs = Literal["none", "optional", "required"]
+"""How a ``rediss://`` connection checks the server's certificate (``REDIS_SSL_CERT_REQS``)."""
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +50,23 @@ class RedisConnections:
         await self.arq.aclose()
 
 
-def connect_redis(redis_url: str | None) -> RedisConnections:
+def connect_redis(
+    redis_url: str | None,
+    *,
+    ssl_cert_reqs: CertReqs | None = None,
+    ssl_ca_certs: str | Path | None = None,
+) -> RedisConnections:
     """Clients for ``redis_url``; ``None`` gives an in-process store (announced once).
 
-    Nothing is sent until first use, so this never blocks or fails at start-up.
+    Args:
+        redis_url: ``redis://`` or ``rediss://`` (TLS); ``None`` for the in-process store.
+        ssl_cert_reqs: for ``rediss://``, how to check the server's certificate; ``None``
+            keeps redis-py's default, ``required``. Managed services with self-signed
+            certificates (Heroku Key-Value Store) need ``none``.
+        ssl_ca_certs: for ``rediss://``, the CA bundle to verify the certificate against.
+
+    The same options go to the decoded client (store, limiter, pub/sub) and to every arq
+    client. Nothing is sent until first use, so this never blocks or fails at start-up.
     """
     if redis_url:
         options: dict[str, Any] = {
@@ -57,6 +75,12 @@ def connect_redis(redis_url: str | None) -> RedisConnections:
             "health_check_interval": 30,
             "retry_on_timeout": True,
         }
+        if redis_url.startswith("rediss://"):
+            # redis-py maps these strings to ssl.CERT_NONE/OPTIONAL/REQUIRED itself.
+            if ssl_cert_reqs is not None:
+                options["ssl_cert_reqs"] = ssl_cert_reqs
+            if ssl_ca_certs is not None:
+                options["ssl_ca_certs"] = str(ssl_ca_certs)
 
         def new_arq() -> ArqRedis:
             client: ArqRedis = ArqRedis.from_url(redis_url, **options)
@@ -69,6 +93,28 @@ def connect_redis(redis_url: str | None) -> RedisConnections:
             new_arq=new_arq,
         )
     return _embedded()
+
+
+def describe_redis_error(err: BaseException) -> str:
+    """One sentence for a person: why Redis could not be used, and which setting fixes it.
+
+    A certificate that fails verification is the usual first failure on a managed Redis
+    over TLS, and redis-py reports it as a plain ``ConnectionError``: name the settings.
+    """
+    text = str(err)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return (
+            "could not verify the TLS certificate of the Redis server at REDIS_URL. If your "
+            "provider uses a self-signed certificate (Heroku Key-Value Store does), set "
+            "REDIS_SSL_CERT_REQS=none; or set REDIS_SSL_CA_CERTS to the CA bundle that "
+            "signed it."
+        )
+    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+        return (
+            "the Redis server at REDIS_URL did not answer TLS: use redis:// for a server "
+            "without TLS, rediss:// only for one with it."
+        )
+    return f"could not reach Redis at REDIS_URL ({type(err).__name__})."
 
 
 class _EmbeddedPipeline(Pipeline):

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -29,16 +30,26 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+@dataclass(frozen=True)
+class RedisTLSFiles:
+    """PEM files for a TLS redis-server: its certificate and key, and the CA that signed it."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+
 @dataclass
 class RedisServer:
     """A running redis-server of our own."""
 
     port: int
     process: subprocess.Popen[bytes]
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -60,17 +71,53 @@ def redis_server_binary() -> str:
     return binary
 
 
+def _tls_arguments(port: int, tls: RedisTLSFiles | None) -> list[str]:
+    """``--port`` for plain TCP, or TLS only on ``port`` (no plaintext port at all)."""
+    if tls is None:
+        return ["--port", str(port)]
+    return [
+        "--port",
+        "0",
+        "--tls-port",
+        str(port),
+        "--tls-cert-file",
+        str(tls.cert),
+        "--tls-key-file",
+        str(tls.key),
+        "--tls-ca-cert-file",
+        str(tls.ca),
+        "--tls-auth-clients",
+        "no",  # the server's certificate is what is under test, not client certificates
+    ]
+
+
+def _tls_unsupported(output: str) -> None:
+    message = f"this redis-server was built without TLS: {output.strip()[-300:]}"
+    if os.environ.get("CI") or os.environ.get("REQUIRE_REDIS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @contextmanager
-def run_redis_server(port: int | None = None) -> Iterator[RedisServer]:
-    """Start a throwaway redis-server (no persistence) and stop it afterwards."""
+def run_redis_server(
+    port: int | None = None, *, tls: RedisTLSFiles | None = None
+) -> Iterator[RedisServer]:
+    """Start a throwaway redis-server (no persistence) and stop it afterwards.
+
+    With ``tls``, it listens with TLS only; a redis-server built without TLS fails the test
+    under CI (``CI`` or ``REQUIRE_REDIS`` set) and skips it elsewhere.
+    """
     binary = redis_server_binary()
     port = port or free_port()
     workdir = tempfile.mkdtemp(prefix="leads-redis-")
+    # Its output goes to a file, not a pipe: nobody reads a pipe while it runs, and a full
+    # one would block the server. The file says why, if it fails to start.
+    output_path = Path(workdir) / "redis-server.out"
+    output_file = output_path.open("wb")
     process = subprocess.Popen(
         [
             binary,
-            "--port",
-            str(port),
+            *_tls_arguments(port, tls),
             "--bind",
             "127.0.0.1",
             "--save",
@@ -80,10 +127,11 @@ def run_redis_server(port: int | None = None) -> Iterator[RedisServer]:
             "--dir",
             workdir,
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output_file,
+        stderr=subprocess.STDOUT,
     )
-    server = RedisServer(port, process)
+    output_file.close()  # the child holds its own descriptor
+    server = RedisServer(port, process, tls=tls is not None)
     try:
         wait_until_sync(
             lambda: _port_open(port) or process.poll() is not None,
@@ -91,7 +139,10 @@ def run_redis_server(port: int | None = None) -> Iterator[RedisServer]:
             message="redis-server to listen",
         )
         if process.poll() is not None:
-            pytest.fail(f"redis-server exited with {process.returncode}")
+            output = output_path.read_text(errors="replace")
+            if tls is not None and "tls" in output.lower():
+                _tls_unsupported(output)
+            pytest.fail(f"redis-server exited with {process.returncode}: {output[-500:]}")
         yield server
     finally:
         server.stop()
