@@ -203,6 +203,7 @@ class Deliverer:
             leads,
             reused=delivery.reused,
             desk=counts,
+            export=delivery.delivery_id if plan is not None else None,
         )
         await update_message(self.slack, delivery.channel_id, delivery.parent_ts, summary)
         await self.deliveries.record(delivery.delivery_id, status_shown=search.status.value)

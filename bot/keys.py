@@ -24,6 +24,8 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
   profile URL (or of the post's URL, also recorded for "shared before").
 - ``leads:lock:message:C:<ts>`` — string: serialises re-rendering one thread reply after
   clicks (TTL: 10 s).
+- ``leads:lock:export:{rid}:<n>`` — string: held while one thread's CSV export is built and
+  uploaded (TTL: 60 s).
 
 Shared (TTL refreshed to 30 days at every write):
 
@@ -68,6 +70,11 @@ class BotKeys:
     def desk(self, team_id: str, channel_id: str, lead_key: str) -> str:
         """One lead's desk state in one channel."""
         return f"{self.prefix}:desk:{team_id}:{channel_id}:{lead_key}"
+
+    def export_lock(self, delivery_id: str) -> str:
+        """Held while one thread's CSV export is built and uploaded."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:lock:export:{{{request_id}}}:{number}"
 
     def message_lock(self, channel_id: str, ts: str) -> str:
         """The lock serialising re-renders of one message."""

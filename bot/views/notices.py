@@ -160,7 +160,11 @@ _CLICK_NOTICES = {
         "Your change is saved, but I can no longer edit that message (deleted, or I was "
         "removed from the channel). It shows in the next search here."
     ),
-    "busy": "That message is being updated by someone else's click; try again in a moment.",
+    "busy": "That is being updated for someone else's click; try again in a moment.",
+    "cannot_upload": (
+        "I can't post a file in that thread any more (I was removed from the channel, or it "
+        "was archived). `/invite` me and try again."
+    ),
 }
 
 

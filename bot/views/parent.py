@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.views.blocks import Block, SlackMessage, context, section
+from bot.views.blocks import Block, SlackMessage, context, plain_text, section
 from bot.views.formatting import duration, per_platform, plural
 from bot.views.limits import DESCRIPTION_SHOWN_MAX
 from bot.views.text import clip, mention, one_line, slack_date
@@ -19,6 +19,7 @@ from shared.models import Lead
 from shared.state.records import SearchRecord, SearchState
 
 __all__ = [
+    "EXPORT",
     "PHASES",
     "DeskCounts",
     "ParentHeader",
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 _FALLBACK_DESCRIPTION_MAX = 120
+
+EXPORT = "thread_export"
+"""The ``action_id`` of the summary's Export CSV button (its value: the delivery ID)."""
 
 # Phase → (icon, words, step). ``pending`` is still "queued" to the person waiting.
 PHASES: dict[SearchState, tuple[str, str, int]] = {
@@ -108,11 +112,13 @@ def parent_summary(
     *,
     reused: bool,
     desk: DeskCounts | None = None,
+    export: str | None = None,
 ) -> SlackMessage:
     """The parent once the search is over: the outcome in one glance.
 
     With ``desk``, it also says how many leads are new to the channel, how many were
-    shared here before, and how many came from muted authors and were left out.
+    shared here before, and how many came from muted authors and were left out. With
+    ``export`` (the delivery's ID), it ends with the **Export CSV** button.
     """
     took = f"took {duration(search.elapsed_seconds)}" if search.elapsed_seconds is not None else ""
     if search.status is SearchState.COMPLETED and leads:
@@ -127,7 +133,16 @@ def parent_summary(
         if desk is not None:
             text += f"{desk.line()}\n"
         text += f"{facts} · the cards are in the thread :thread:"
-        return header.message([section(text)], f"{count} found")
+        blocks = [section(text)]
+        if export is not None:
+            button = {
+                "type": "button",
+                "text": plain_text("Export CSV"),
+                "action_id": EXPORT,
+                "value": export,
+            }
+            blocks.append({"type": "actions", "elements": [button]})
+        return header.message(blocks, f"{count} found")
     if search.status is SearchState.COMPLETED:
         line = ":information_source: *No leads found* — no credit was spent."
         if took:

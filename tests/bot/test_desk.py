@@ -8,6 +8,8 @@ a click, or the ephemeral answer only the clicker gets.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 
 import pytest
 
@@ -22,6 +24,7 @@ from tests.bot.support import (
     BotUnderTest,
     assert_within_limits,
     bot_settings,
+    latest_request_id,
     message_text,
     new_port,
     one_result_description,
@@ -243,3 +246,49 @@ async def test_unsigned_or_forged_clicks_change_nothing(bot: BotUnderTest, redis
     redis = bot.runtime.connections.redis
     for key in [key async for key in redis.scan_iter(match="leads:desk:*")]:
         assert await settle(redis.hget(key, "claimed_by")) is None
+
+
+async def test_export_csv_uploads_every_field_and_the_desk_state_into_the_thread(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    parent_ts, replies = await delivered_thread(bot, redis_url)
+    first = replies[0]
+    since = bot.sandbox.slack.last_seq
+    await bot.click(first, "lead_claim", containing="|0", user=USER)
+    reply = await updated(bot, first.ts, "Claimed by", since)
+    since = bot.sandbox.slack.last_seq
+    await bot.click(reply, "lead_dismiss", containing="|1", option="|competitor", user=BOB)
+    await updated(bot, first.ts, "competitor, marked by", since)
+
+    # Two clicks at once: one export at a time, each a whole file in the thread.
+    since = bot.sandbox.slack.last_seq
+    parent = bot.parent(parent_ts)
+    answers = await asyncio.gather(
+        bot.click(parent, "thread_export", user=USER), bot.click(parent, "thread_export", user=BOB)
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    await wait_until(
+        lambda: len(bot.sandbox.slack.events.events_since(since, "file_shared")) == 2,
+        message="two files shared",
+    )
+    shared = bot.sandbox.slack.events.events_since(since, "file_shared")
+    assert {event.thread_ts for event in shared} == {parent_ts}
+    files = [bot.sandbox.slack.files[event.payload["file"]["id"]] for event in shared]
+    contents = [record.content or b"" for record in files]
+    assert contents[0] == contents[1]  # the same file again
+
+    data = contents[0]
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads it right
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    leads = await bot.runtime.store.get_results(await latest_request_id(redis_url))
+    assert leads is not None
+    assert len(rows) == len(leads) == 25
+    for row, lead in zip(rows, leads, strict=True):
+        assert row["post_url"] == lead.post_url
+        assert row["author_name"] == lead.author.name
+        assert row["author_profile_url"] == lead.author.profile_url
+        assert row["likes"] == str(lead.engagement.likes)
+        assert row["post_content"].lstrip("'") == lead.post_content.replace("\r", "")
+    assert (rows[0]["claimed_by"], rows[1]["claimed_by"]) == (USER, "")
+    assert (rows[1]["not_relevant_by"], rows[1]["not_relevant_reason"]) == (BOB, "competitor")
+    assert rows[0]["in_thread"] == "yes"

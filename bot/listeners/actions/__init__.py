@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.actions.cards import handle_card_action
+from bot.listeners.actions.cards import handle_card_action, handle_export_action
 from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
+from bot.views.parent import EXPORT
 
 
 def register(app: AsyncApp) -> None:
-    """Register the card actions."""
+    """Register the card actions and the summary's Export CSV."""
     for action_id in (CLAIM, RELEASE, DISMISS, UNDO):
         app.action(action_id)(handle_card_action)
+    app.action(EXPORT)(handle_export_action)

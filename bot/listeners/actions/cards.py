@@ -1,21 +1,23 @@
-"""A click on a lead card (``block_actions``): ack at once, then the desk answers it."""
+"""Clicks on the bot's messages (``block_actions``): ack at once, then the desk answers."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import bot_context
+from bot.context import BotContext, bot_context
+from bot.export import export_thread
 from bot.messages import respond_ephemeral
-from bot.triage import CardClick, handle_card_click
+from bot.triage import CardClick, Say, handle_card_click
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 
-__all__ = ["handle_card_action"]
+__all__ = ["handle_card_action", "handle_export_action"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,40 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
     return CardClick(action_id, value, user_id, channel_id, message_ts)
 
 
+Work = Callable[[BotContext, AsyncWebClient, CardClick, Say], Coroutine[Any, Any, None]]
+
+
+async def _answer(
+    work: Work,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Ack, then do ``work`` for the click; any failure ends here, told to the clicker."""
+    await ack()
+    bot = bot_context(context)
+
+    async def say(message: SlackMessage) -> None:
+        await respond_ephemeral(respond, message)
+
+    click = _click(body, action)
+    if click is None:
+        log.warning("an action without the fields Slack always sends; ignored")
+        await say(notices.click_notice("expired"))
+        return
+    try:
+        await bot.run_tracked(work(bot, client, click, say))
+    except Exception:
+        log.exception("%s failed", click.action_id, extra={"user_id": click.user_id})
+        try:
+            await say(notices.unexpected_error())
+        except (SlackApiError, OSError, ValueError):
+            log.warning("could not tell the user about the failure", exc_info=True)
+
+
 async def handle_card_action(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -49,22 +85,16 @@ async def handle_card_action(
     context: AsyncBoltContext,
 ) -> None:
     """Claim, Release, Not relevant or Undo on one card."""
-    await ack()
-    bot = bot_context(context)
+    await _answer(handle_card_click, ack, body, action, respond, client, context)
 
-    async def say(message: SlackMessage) -> None:
-        await respond_ephemeral(respond, message)
 
-    click = _click(body, action)
-    if click is None:
-        log.warning("card action without the fields Slack always sends; ignored")
-        await say(notices.click_notice("expired"))
-        return
-    try:
-        await bot.run_tracked(handle_card_click(bot, client, click, say))
-    except Exception:
-        log.exception("card action failed", extra={"user_id": click.user_id})
-        try:
-            await say(notices.unexpected_error())
-        except (SlackApiError, OSError, ValueError):
-            log.warning("could not tell the user about the failure", exc_info=True)
+async def handle_export_action(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Export CSV under a search's summary."""
+    await _answer(export_thread, ack, body, action, respond, client, context)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from bot.desk import DeskState, SharedBefore
 from bot.views.blocks import block_text_length
 from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO, CardDesk, lead_card
+from bot.views.export import CSV_COLUMNS, thread_csv
 from bot.views.limits import MESSAGE_TEXT_BUDGET
 from bot.views.parent import DeskCounts
 from bot.views.thread import plan_thread
@@ -102,3 +106,21 @@ def test_every_reply_fits_even_with_every_card_claimed() -> None:
 def test_the_summary_counts_new_shared_and_hidden() -> None:
     assert DeskCounts(18, 7, 2).line() == "18 new · 7 shared before · 2 muted authors hidden"
     assert DeskCounts(25, 0, 0).line() == "25 new · 0 shared before"
+
+
+def test_the_csv_defuses_hostile_cells_and_keeps_the_data() -> None:
+    hostile = Lead(
+        platform="=cmd|' /C calc'!A0",
+        post_url="https://x.example/p/1",
+        post_content="\n  +SUM(A1:A9)\u202e",
+        author=Author(name='＝HYPERLINK("http://evil")', headline="@attack"),
+    )
+    data = thread_csv([hostile], {}, {}, {0})
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == list(CSV_COLUMNS)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["platform"] == "'=cmd|' /C calc'!A0"
+    assert row["post_content"] == "'\n  +SUM(A1:A9)"  # defused, bidi override dropped
+    assert row["author_name"].startswith("'＝")
+    assert row["author_headline"] == "'@attack"
+    assert row["post_url"] == "https://x.example/p/1"

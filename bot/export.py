@@ -1,0 +1,82 @@
+"""**Export CSV** under a search's summary: the thread's leads, as a file in the thread.
+
+The click is acked at once; the file is then built from what Redis holds (the results, the
+thread's plan, the desk's state now) and uploaded into the thread with Slack's v2 upload
+(``files.getUploadURLExternal`` + ``files.completeUploadExternal``, through slack_sdk's
+``files_upload_v2``). One export per thread at a time: a second click waits for the first
+and then gives the file again, as it is then.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import LockError
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import BotContext
+from bot.delivery import UNREACHABLE
+from bot.desk import lead_key
+from bot.messages import error_code
+from bot.triage import CardClick, Say
+from bot.views.export import thread_csv
+from bot.views.notices import click_notice
+from bot.views.text import mention
+from bot.views.thread import ThreadPlan
+
+__all__ = ["export_thread"]
+
+log = logging.getLogger(__name__)
+
+_EXPORT_LOCK_SECONDS = 60.0
+
+
+async def export_thread(
+    bot: BotContext, client: AsyncWebClient, click: CardClick, say: Say
+) -> None:
+    """Upload the thread of the delivery ``click.value`` as a CSV file into that thread."""
+    deliveries = bot.services.deliveries
+    delivery = await deliveries.get(click.value)
+    if delivery is None or delivery.channel_id != click.channel_id:
+        await say(click_notice("expired"))
+        return
+    leads = await bot.runtime.store.get_results(delivery.request_id)
+    kept = await deliveries.thread_plan(delivery.delivery_id)
+    if not leads or kept is None:
+        await say(click_notice("expired"))
+        return
+    plan = ThreadPlan.model_validate_json(kept)
+    lock = bot.runtime.connections.redis.lock(
+        deliveries.keys.export_lock(delivery.delivery_id),
+        timeout=_EXPORT_LOCK_SECONDS,
+        blocking_timeout=_EXPORT_LOCK_SECONDS,
+    )
+    where = {"request_id": delivery.request_id, "user_id": click.user_id}
+    try:
+        async with lock:
+            states = await bot.services.desk.states(
+                delivery.team_id, delivery.channel_id, [lead_key(lead) for lead in leads]
+            )
+            shown = {position for group in plan.groups for position in group}
+            data = thread_csv(leads, dict(enumerate(states)), plan.shared, shown)
+            await client.files_upload_v2(
+                channel=delivery.channel_id,
+                thread_ts=delivery.parent_ts,
+                content=data,
+                filename=f"leads-{delivery.request_id[:12]}.csv",
+                title="Leads (CSV)",
+                initial_comment=f"{mention(click.user_id)} exported this thread's "
+                f"{len(leads)} leads.",
+            )
+    except SlackApiError as err:
+        if error_code(err) not in UNREACHABLE | {"not_in_channel"}:
+            raise
+        log.warning("cannot upload the export here (%s)", error_code(err), extra=where)
+        await say(click_notice("cannot_upload"))
+        return
+    except LockError:
+        log.warning("an export of this thread is still running", extra=where)
+        await say(click_notice("busy"))
+        return
+    log.info("thread exported as CSV", extra=where)
