@@ -204,6 +204,21 @@ class DeliveryStore:
         fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.delivery(delivery_id)))
         return Delivery.from_hash(delivery_id, fields) if fields else None
 
+    async def reply_posted(self, delivery_id: str, index: int, ts: str) -> None:
+        """Record that thread reply ``index`` is up, with its ``ts``, right after posting it."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.delivery(delivery_id), "parts_posted", str(index + 1))
+            pipe.rpush(self.keys.thread_replies(delivery_id), ts)
+            pipe.expire(self.keys.thread_replies(delivery_id), self.ttl)
+            await pipe.execute()
+
+    async def replies(self, delivery_id: str) -> list[str]:
+        """The ``ts`` of the thread replies posted so far, in order."""
+        found: list[str] = await settle(
+            self.redis.lrange(self.keys.thread_replies(delivery_id), 0, -1)
+        )
+        return found
+
     async def record(
         self, delivery_id: str, *, parts_posted: int | None = None, status_shown: str | None = None
     ) -> None:

@@ -193,10 +193,10 @@ class Deliverer:
             states=dict(zip(shown, states, strict=True)),
         )
         for index in range(delivery.parts_posted, len(replies)):
-            await post_message(
+            ts = await post_message(
                 self.slack, delivery.channel_id, replies[index], thread_ts=delivery.parent_ts
             )
-            await self.deliveries.record(delivery.delivery_id, parts_posted=index + 1)
+            await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
         summary = parent_summary(
             ParentHeader.of(search, delivery.user_id),
             search,
@@ -222,12 +222,12 @@ class Deliverer:
             shared=shared,
             muted=[state.muted for state in states],
         )
+        plan.link = await self._permalink(delivery)
         plan = ThreadPlan.model_validate_json(
             await self.deliveries.keep_thread_plan(delivery.delivery_id, plan.model_dump_json())
         )
         shown = [leads[position] for group in plan.groups for position in group]
-        link = await self._permalink(delivery)
-        await self.desk.record_shared(team, channel, shown, delivery.parent_ts, link)
+        await self.desk.record_shared(team, channel, shown, delivery.parent_ts, plan.link)
         return plan
 
     async def _permalink(self, delivery: Delivery) -> str | None:
@@ -236,7 +236,7 @@ class Deliverer:
             answer = await self.slack.chat_getPermalink(
                 channel=delivery.channel_id, message_ts=delivery.parent_ts
             )
-        except SlackApiError as err:
+        except SlackApiError as err:  # best effort: the marks then have no link
             log.warning("no permalink for the parent (%s)", error_code(err))
             return None
         permalink = answer.get("permalink")

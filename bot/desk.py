@@ -13,6 +13,7 @@ and the other learns who did.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from shared.models import Lead
 
 __all__ = [
     "REASONS",
+    "Claim",
     "DeskState",
     "DeskStore",
     "SharedBefore",
@@ -141,6 +143,37 @@ class SharedBefore:
     parent_ts: str
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A lead someone claimed, and where its card is: what their App Home lists."""
+
+    channel_id: str
+    lead_key: str
+    delivery_id: str
+    position: int
+    name: str
+    """The author's name when claimed (untrusted text, kept short)."""
+    at: float
+
+    def to_json(self) -> str:
+        """Stored in the person's claims hash."""
+        return json.dumps(
+            {"d": self.delivery_id, "p": self.position, "n": self.name[:80], "at": self.at}
+        )
+
+    @classmethod
+    def from_json(cls, field_name: str, raw: str) -> Claim | None:
+        """From its hash field (``<channel>|<lead key>``) and value; None if unreadable."""
+        channel_id, _, key = field_name.partition("|")
+        try:
+            data = json.loads(raw)
+            return cls(
+                channel_id, key, str(data["d"]), int(data["p"]), str(data["n"]), float(data["at"])
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
 class DeskStore:
     """The desk's Redis state, behind named operations.
 
@@ -216,18 +249,51 @@ class DeskStore:
                     pipe.expire(name, self.retention)
             await pipe.execute()
 
-    async def claim(self, team_id: str, channel_id: str, key: str, user_id: str) -> str | None:
-        """Claim a lead for ``user_id``: None when it is theirs now, else who holds it."""
+    async def claim(
+        self,
+        team_id: str,
+        user_id: str,
+        claim: Claim,
+    ) -> str | None:
+        """Claim a lead for ``user_id``: None when it is theirs now, else who holds it.
+
+        A claim that is theirs is also listed for their App Home.
+        """
         holder = await self._claim(
-            keys=[self._key(team_id, channel_id, key)],
-            args=[user_id, f"{time.time():.3f}", str(self.retention)],
+            keys=[self._key(team_id, claim.channel_id, claim.lead_key)],
+            args=[user_id, f"{claim.at:.3f}", str(self.retention)],
         )
-        return str(holder) or None
+        if holder:
+            return str(holder)
+        mine = self.keys.claims_of(team_id, user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(mine, f"{claim.channel_id}|{claim.lead_key}", claim.to_json())
+            pipe.expire(mine, self.retention)
+            await pipe.execute()
+        return None
 
     async def release(self, team_id: str, channel_id: str, key: str, user_id: str) -> str | None:
         """Release ``user_id``'s claim: None when released, else who holds it instead."""
         holder = await self._release(keys=[self._key(team_id, channel_id, key)], args=[user_id])
-        return str(holder) or None
+        if holder:
+            return str(holder)
+        await settle(self.redis.hdel(self.keys.claims_of(team_id, user_id), f"{channel_id}|{key}"))
+        return None
+
+    async def claims_of(self, team_id: str, user_id: str) -> list[Claim]:
+        """The leads ``user_id`` holds now, newest first (stale entries are dropped)."""
+        mine = self.keys.claims_of(team_id, user_id)
+        listed: dict[str, str] = await settle(self.redis.hgetall(mine))
+        claims = [c for f, raw in listed.items() if (c := Claim.from_json(f, raw)) is not None]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for claim in claims:
+                pipe.hget(self._key(team_id, claim.channel_id, claim.lead_key), "claimed_by")
+            holders: list[str | None] = await pipe.execute()
+        held = [claim for claim, holder in zip(claims, holders, strict=True) if holder == user_id]
+        gone = [f"{c.channel_id}|{c.lead_key}" for c in claims if c not in held]
+        if gone:  # released elsewhere, or expired with the lead's desk state
+            await settle(self.redis.hdel(mine, *gone))
+        return sorted(held, key=lambda claim: claim.at, reverse=True)
 
     async def dismiss(
         self, team_id: str, channel_id: str, key: str, user_id: str, reason: str

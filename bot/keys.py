@@ -11,6 +11,8 @@ answer owed for that search (TTL: as long as the search's record):
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
   60 s, renewed by the run's heartbeat).
+- ``leads:replies:{rid}:<n>`` — list: the ``ts`` of each thread reply posted, so a card can be
+  re-rendered from anywhere (a click in the App Home).
 - ``leads:thread:{rid}:<n>`` — string (JSON): the thread's plan, fixed when its cards are
   first posted — which leads show in which reply, which were shared before, how many were
   hidden — so a resumed run or a click re-renders exactly the cards of one reply.
@@ -22,6 +24,9 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
   when and why (that mutes its author in ``C``), and where it was first shared in ``C``
   (time, parent ``ts``, permalink). ``k`` is 128 bits of SHA-256 of the author's normalized
   profile URL (or of the post's URL, also recorded for "shared before").
+- ``leads:desk:claims:T:<user>`` — hash: ``<channel>|<k>`` → where the person's claim is
+  (delivery, card, the author's name), listed in their App Home; checked against the lead's
+  own state when read.
 - ``leads:lock:message:C:<ts>`` — string: serialises re-rendering one thread reply after
   clicks (TTL: 10 s).
 - ``leads:lock:export:{rid}:<n>`` — string: held while one thread's CSV export is built and
@@ -75,6 +80,15 @@ class BotKeys:
         """Held while one thread's CSV export is built and uploaded."""
         request_id, _, number = delivery_id.rpartition(":")
         return f"{self.prefix}:lock:export:{{{request_id}}}:{number}"
+
+    def thread_replies(self, delivery_id: str) -> str:
+        """The ``ts`` of each thread reply a delivery posted, in order."""
+        request_id, _, number = delivery_id.rpartition(":")
+        return f"{self.prefix}:replies:{{{request_id}}}:{number}"
+
+    def claims_of(self, team_id: str, user_id: str) -> str:
+        """What one person has claimed, for their App Home."""
+        return f"{self.prefix}:desk:claims:{team_id}:{user_id}"
 
     def message_lock(self, channel_id: str, ts: str) -> str:
         """The lock serialising re-renders of one message."""

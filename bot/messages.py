@@ -50,8 +50,13 @@ async def update_message(
 
 
 def error_code(error: SlackApiError) -> str:
-    """Slack's error code (``not_in_channel``, ``ratelimited``…) from a failed call."""
-    code = error.response.get("error") if error.response is not None else None
+    """Slack's error code (``not_in_channel``, ``ratelimited``…) from a failed call.
+
+    A proxy or a stand-in may answer with a body that is not Slack's JSON (an HTML error
+    page, a 405): that reads as ``unknown_error``, never as a second exception.
+    """
+    data = error.response.data if error.response is not None else None
+    code = data.get("error") if isinstance(data, dict) else None
     return str(code or "unknown_error")
 
 

@@ -14,6 +14,7 @@ edited (their change is still saved).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,17 +25,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.context import BotContext
 from bot.deliveries import Delivery
 from bot.delivery import UNREACHABLE
-from bot.desk import REASONS, lead_key
+from bot.desk import REASONS, Claim, lead_key
 from bot.messages import error_code, update_message
 from bot.views.blocks import SlackMessage
-from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
+from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO, author_name
 from bot.views.notices import click_notice
 from bot.views.text import mention
 from bot.views.thread import ThreadPlan, lead_reply
 from shared.models import Lead
 from shared.state.records import SearchRecord
 
-__all__ = ["CardClick", "Say", "handle_card_click"]
+__all__ = ["Card", "CardClick", "Say", "handle_card_click", "load_card", "rerender_card"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class CardClick:
 
 
 @dataclass(frozen=True)
-class _Card:
+class Card:
+    """One lead's card, with what it takes to render its reply again."""
+
     delivery: Delivery
     search: SearchRecord
     leads: list[Lead]
@@ -81,8 +84,8 @@ async def handle_card_click(
     """Apply one click and show it to the channel; ``say(text)`` answers only the clicker."""
     where = {"user_id": click.user_id, "channel_id": click.channel_id}
     parsed = click.parse()
-    card = await _load(bot, click, parsed) if parsed is not None else None
-    if card is None:
+    card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
+    if card is None or card.delivery.channel_id != click.channel_id:
         log.info("click on a card whose data is gone", extra=where)
         await say(click_notice("expired"))
         return
@@ -90,7 +93,11 @@ async def handle_card_click(
     team, channel = card.delivery.team_id, card.delivery.channel_id
     key = lead_key(card.leads[card.position])
     if click.action_id == CLAIM:
-        holder = await desk.claim(team, channel, key, click.user_id)
+        lead = card.leads[card.position]
+        claim = Claim(
+            channel, key, card.delivery.delivery_id, card.position, author_name(lead), time.time()
+        )
+        holder = await desk.claim(team, click.user_id, claim)
         if holder is not None:
             await say(click_notice("claimed_by_other", who=mention(holder)))
     elif click.action_id == RELEASE:
@@ -104,13 +111,13 @@ async def handle_card_click(
     elif click.action_id == UNDO:
         await desk.undo_dismiss(team, channel, key)
     log.info("card %s", click.action_id.removeprefix("lead_"), extra=where)
-    await _rerender(bot, client, card, click, say)
+    await rerender_card(bot, client, card, say, message_ts=click.message_ts)
 
 
-async def _load(bot: BotContext, click: CardClick, parsed: tuple[str, int, str]) -> _Card | None:
-    delivery_id, position, _ = parsed
+async def load_card(bot: BotContext, delivery_id: str, position: int) -> Card | None:
+    """A card from its reference, or None when its data is gone."""
     delivery = await bot.services.deliveries.get(delivery_id)
-    if delivery is None or delivery.channel_id != click.channel_id:
+    if delivery is None:
         return None
     search = await bot.runtime.store.get_search(delivery.request_id)
     leads = await bot.runtime.store.get_results(delivery.request_id)
@@ -121,17 +128,25 @@ async def _load(bot: BotContext, click: CardClick, parsed: tuple[str, int, str])
     reply = plan.reply_of(position)
     if reply is None:
         return None
-    return _Card(delivery, search, leads, plan, position, reply)
+    return Card(delivery, search, leads, plan, position, reply)
 
 
-async def _rerender(
-    bot: BotContext, client: AsyncWebClient, card: _Card, click: CardClick, say: Say
+async def rerender_card(
+    bot: BotContext, client: AsyncWebClient, card: Card, say: Say, *, message_ts: str | None
 ) -> None:
-    """Re-render the card's reply from the desk's state now, one re-render at a time."""
+    """Re-render the card's reply from the desk's state now, one re-render at a time.
+
+    ``message_ts``: the reply's, when the click came from it; else it is looked up.
+    """
+    if message_ts is None:
+        posted = await bot.services.deliveries.replies(card.delivery.delivery_id)
+        if card.reply >= len(posted):
+            return  # not posted yet: the delivery will post it as the desk has it then
+        message_ts = posted[card.reply]
     redis = bot.runtime.connections.redis
     keys = bot.services.deliveries.keys
     lock = redis.lock(
-        keys.message_lock(card.delivery.channel_id, click.message_ts),
+        keys.message_lock(card.delivery.channel_id, message_ts),
         timeout=_RERENDER_LOCK_SECONDS,
         blocking_timeout=_RERENDER_LOCK_SECONDS,
     )
@@ -152,7 +167,7 @@ async def _rerender(
                 delivery_id=card.delivery.delivery_id,
                 states=dict(zip(positions, states, strict=True)),
             )
-            await update_message(client, card.delivery.channel_id, click.message_ts, message)
+            await update_message(client, card.delivery.channel_id, message_ts, message)
     except SlackApiError as err:
         if error_code(err) not in UNREACHABLE:
             raise

@@ -26,6 +26,8 @@ def help_message() -> SlackMessage:
             "channel's next results.",
             "• Leads already posted here say *shared before*, with the date of that thread; "
             "the summary counts what is new.",
+            "• *Export CSV* under the summary puts the thread's leads in a file in the thread; "
+            "the *Home* tab lists what you claimed.",
             "• `/leads watch`, `/leads watches`, `/leads unwatch` — recurring searches, "
             "coming soon.",
         )

@@ -68,6 +68,8 @@ class ThreadPlan(BaseModel):
     """Leads whose author or post was posted in this channel before, by position."""
     hidden: int = 0
     """Leads left out because their author is muted in this channel."""
+    link: str | None = None
+    """A permalink to the thread's parent (for the App Home), when Slack gave one."""
 
     @property
     def shown(self) -> int:

@@ -68,8 +68,11 @@ def test_the_manifest_declares_the_command_scopes_and_urls() -> None:
     assert settings["interactivity"]["request_url"] == command["url"]
     assert settings["event_subscriptions"]["request_url"] == command["url"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
         "app_uninstalled",
         "tokens_revoked",
     }
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "files:write" in manifest["oauth_config"]["scopes"]["bot"]
     assert settings["socket_mode_enabled"] is False
     assert len(manifest["display_information"]["name"]) <= 35

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
@@ -74,3 +75,21 @@ async def test_reachability_connects_at_most_once_per_ttl() -> None:
     assert await probe.check()  # still the cached answer
     fresh = Reachability(f"http://127.0.0.1:{port}/api", ttl=0)
     assert not await fresh.check()
+
+
+def test_an_error_body_that_is_not_slack_json_reads_as_unknown_error() -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+    from bot.messages import error_code
+
+    response = AsyncSlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="http://127.0.0.1/api/chat.getPermalink",
+        req_args={},
+        data=cast(Any, "405: Method Not Allowed"),  # what a non-JSON answer leaves there
+        headers={},
+        status_code=405,
+    )
+    assert error_code(SlackApiError("failed", response)) == "unknown_error"  # type: ignore[no-untyped-call]

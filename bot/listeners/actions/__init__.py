@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.actions.cards import handle_card_action, handle_export_action
+from bot.listeners.actions.cards import (
+    handle_card_action,
+    handle_export_action,
+    handle_home_release,
+)
 from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
+from bot.views.home import HOME_RELEASE
 from bot.views.parent import EXPORT
 
 
@@ -14,3 +19,4 @@ def register(app: AsyncApp) -> None:
     for action_id in (CLAIM, RELEASE, DISMISS, UNDO):
         app.action(action_id)(handle_card_action)
     app.action(EXPORT)(handle_export_action)
+    app.action(HOME_RELEASE)(handle_home_release)

@@ -12,12 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext, bot_context
 from bot.export import export_thread
+from bot.home import release_from_home
 from bot.messages import respond_ephemeral
 from bot.triage import CardClick, Say, handle_card_click
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 
-__all__ = ["handle_card_action", "handle_export_action"]
+__all__ = ["handle_card_action", "handle_export_action", "handle_home_release"]
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +99,27 @@ async def handle_export_action(
 ) -> None:
     """Export CSV under a search's summary."""
     await _answer(export_thread, ack, body, action, respond, client, context)
+
+
+async def handle_home_release(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Release in the App Home (a view: no channel, no response_url — the home says it)."""
+    await ack()
+    bot = bot_context(context)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    team_id = str(
+        (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    )
+    value = action.get("value")
+    if not user_id or not isinstance(value, str):
+        log.warning("a home action without the fields Slack always sends; ignored")
+        return
+    try:
+        await bot.run_tracked(release_from_home(bot, client, team_id, user_id, value))
+    except Exception:
+        log.exception("home release failed", extra={"user_id": user_id})
