@@ -82,6 +82,10 @@ class Delivery(BaseModel):
     created_at: datetime
     reused: bool = False
     """The search was found for an earlier request and reused for this one (paid once)."""
+    shared_by: str | None = None
+    """Shared into the channel from an AI assistant (its name), not asked for with /leads."""
+    only: list[int] | None = None
+    """The positions of the leads to post, when only some were chosen."""
     parts_posted: int = 0
     """Thread messages already posted: a resumed delivery starts after them."""
     status_shown: str | None = None
@@ -100,6 +104,10 @@ class Delivery(BaseModel):
         }
         if self.reused:
             fields["reused"] = "1"
+        if self.shared_by is not None:
+            fields["shared_by"] = self.shared_by[:60]
+        if self.only is not None:
+            fields["only"] = ",".join(str(position) for position in self.only)
         if self.status_shown:
             fields["status_shown"] = self.status_shown
         if self.done:
@@ -121,6 +129,10 @@ class Delivery(BaseModel):
             if created
             else datetime.now(UTC),
             reused=fields.get("reused") == "1",
+            shared_by=fields.get("shared_by"),
+            only=[int(p) for p in fields["only"].split(",") if p.isdigit()]
+            if "only" in fields
+            else None,
             parts_posted=int(fields.get("parts_posted") or 0),
             status_shown=fields.get("status_shown") or None,
             done=fields.get("done") == "1",
@@ -162,6 +174,8 @@ class DeliveryStore:
         asker: SlackRequest,
         parent_ts: str,
         reused: bool,
+        shared_by: str | None = None,
+        only: list[int] | None = None,
     ) -> Delivery | None:
         """Owe an answer for this search to a Slack request; it is due at once.
 
@@ -176,6 +190,8 @@ class DeliveryStore:
             parent_ts=parent_ts,
             created_at=datetime.now(UTC),
             reused=reused,
+            shared_by=shared_by,
+            only=only,
         )
         pairs = [item for pair in draft.to_hash().items() for item in pair]
         number = int(

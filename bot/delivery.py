@@ -159,7 +159,7 @@ class Deliverer:
         if shown == search.status.value:
             return
         if not same_phase(shown, search.status):  # "pending" reads as "queued": no edit
-            header = ParentHeader.of(search, delivery.user_id)
+            header = ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by)
             await update_message(
                 self.slack,
                 delivery.channel_id,
@@ -198,7 +198,7 @@ class Deliverer:
             )
             await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
         summary = parent_summary(
-            ParentHeader.of(search, delivery.user_id),
+            ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by),
             search,
             leads,
             reused=delivery.reused,
@@ -221,6 +221,7 @@ class Deliverer:
             ref_prefix=delivery.delivery_id,
             shared=shared,
             muted=[state.muted for state in states],
+            only=None if delivery.only is None else set(delivery.only),
         )
         plan.link = await self._permalink(delivery)
         plan = ThreadPlan.model_validate_json(

@@ -7,6 +7,7 @@ with three jobs, all sharing the :class:`BotServices` of the process:
 * ``deliver(delivery_id)`` — queued whenever a search changes (:meth:`BotServices.on_change`
   hears it on the core's event bus), once per delivery and revision however often asked;
 * ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
+* ``share_to_slack`` — queued by the MCP server's tool of that name (``bot/share.py``);
 * ``requeue_overdue`` — a cron job, every second, once across all workers: deliveries past
   their deadline (a worker died mid-delivery, a job or an event was lost) are queued again,
   so every Slack request is answered even across crashes and restarts.
@@ -32,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
+from bot.share import SHARE_JOB, share_to_slack
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections
 from shared.state.events import SearchChange
@@ -146,7 +148,11 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
     # sharing one Redis don't skip each other's passes.
     every_second = set(range(60))
     return Worker(
-        functions=[func(deliver, name="deliver", max_tries=20, timeout=300)],
+        functions=[
+            func(deliver, name="deliver", max_tries=20, timeout=300),
+            # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
+            func(share_to_slack, name=SHARE_JOB, max_tries=3, timeout=60, keep_result=600),
+        ],
         cron_jobs=[
             cron(sweep, name=f"sweep:{queue_name}", second=every_second, unique=True, timeout=55),
             cron(

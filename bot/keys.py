@@ -36,13 +36,17 @@ Shared (TTL refreshed to 30 days at every write):
 
 - ``leads:deliveries:open`` — sorted set: delivery ID → when it must be finished; the
   worker's requeue pass re-queues those past their deadline.
-- ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``, with
-  TTLs of their own; the sweep keeps a TTL on the queue too).
+- ``leads:jobs`` — arq's queue of this prefix (``shared/state/keys.py``; the sweep keeps a
+  TTL on it).
+- ``leads:share:<fingerprint>`` — string (JSON): where a search was shared into a channel
+  from an assistant, so asking again posts nothing twice (TTL: a day).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from shared.state.keys import Keys
 
 __all__ = ["BotKeys"]
 
@@ -101,5 +105,9 @@ class BotKeys:
 
     @property
     def jobs(self) -> str:
-        """The name of the job queue (arq) for this prefix."""
-        return f"{self.prefix}:jobs"
+        """The job queue (arq) the bot's workers run: the core's, for this prefix."""
+        return Keys(self.prefix).jobs
+
+    def share(self, fingerprint: str) -> str:
+        """One share of a search into a channel from an assistant: where it was posted."""
+        return f"{self.prefix}:share:{fingerprint}"

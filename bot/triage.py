@@ -149,6 +149,7 @@ async def rerender_card(
         keys.message_lock(card.delivery.channel_id, message_ts),
         timeout=_RERENDER_LOCK_SECONDS,
         blocking_timeout=_RERENDER_LOCK_SECONDS,
+        sleep=0.01,  # clicks on one reply queue here: take turns in 10 ms, not 100
     )
     positions = card.plan.groups[card.reply]
     try:

@@ -140,6 +140,26 @@ class SearchSummary(_Output):
     origin: OriginName = Field(description="Where it was started: Slack, an assistant, the CLI.")
 
 
+class ShareOutcome(_Output):
+    """Where a search's leads were shared in Slack, or why not yet."""
+
+    shared: bool = Field(description="True once the parent message is up in the channel.")
+    queued: bool = Field(
+        default=False,
+        description="True when the Slack bot has not taken the share yet: it posts it when it "
+        "does (next_action says more).",
+    )
+    channel_id: str | None = Field(default=None, description="The channel's Slack ID.")
+    message_ts: str | None = Field(default=None, description="The parent message's ts.")
+    permalink: str | None = Field(default=None, description="A link to the parent message.")
+    leads: int | None = Field(default=None, description="How many leads are being posted.")
+    already_shared: bool = Field(
+        default=False,
+        description="True when these leads were shared there before: nothing was posted twice.",
+    )
+    next_action: str = Field(description="What to tell the person, or do next.")
+
+
 class SearchList(_Output):
     """Recent lead searches, newest first."""
 

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from arq.connections import ArqRedis
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from mcp_server._errors import tool_errors
-from mcp_server.models import SearchList, SearchOutcome
+from mcp_server.models import SearchList, SearchOutcome, ShareOutcome
+from mcp_server.share import DISABLED, check_channel, queue_share
 from mcp_server.views import (
     DEFAULT_MAX_RESULTS,
     MAX_RESULTS,
@@ -36,6 +39,7 @@ __all__ = [
     "list_searches",
     "register_tools",
     "search_leads",
+    "share_to_slack",
 ]
 
 MAX_WAIT_SECONDS = 45
@@ -51,6 +55,12 @@ class LeadsContext:
     """The process's lead-search service (over Redis and the API)."""
     sandbox: bool
     """True when searches go to the local sandbox rather than the real API."""
+    jobs: ArqRedis | None = None
+    """The core's job queue, where share_to_slack hands a share to the Slack bot."""
+    queue: str = ""
+    """That queue's name."""
+    slack_enabled: bool = False
+    """SLACK_BOT_TOKEN is set: this server's assistants may post into Slack."""
 
 
 LeadsCtx = Context[LeadsContext, Any]
@@ -126,7 +136,7 @@ def _origin(ctx: LeadsCtx) -> Origin:
     return Origin(front="mcp", client=name[:100] if name else None)
 
 
-def _result(outcome: SearchOutcome | SearchList, text: str) -> CallToolResult:
+def _result(outcome: SearchOutcome | SearchList | ShareOutcome, text: str) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
         structured_content=outcome.model_dump(mode="json"),
@@ -237,6 +247,105 @@ async def list_searches(
     return _result(listing, search_list_text(listing))
 
 
+async def share_to_slack(
+    ctx: LeadsCtx,
+    request_id: Annotated[
+        str, Field(description="The search to share: the request_id from search_leads.")
+    ],
+    channel: Annotated[
+        str,
+        Field(
+            min_length=2,
+            max_length=90,
+            description="The Slack channel: its #name (e.g. #sales-leads) or its ID. The "
+            "Leads bot must be a member of it.",
+        ),
+    ],
+    lead_positions: Annotated[
+        list[Annotated[int, Field(ge=1, le=100)]] | None,
+        Field(
+            max_length=25,
+            description="Which leads to post, by their position in the results (1 is the "
+            "first); leave it out to post them all.",
+        ),
+    ] = None,
+) -> Annotated[CallToolResult, ShareOutcome]:
+    """Post a search's leads into a team's Slack channel, as the /leads command would.
+
+    The Leads Slack bot posts one message saying the search was shared from an assistant,
+    with the leads as cards in its thread (the team can claim them there). Sharing the same
+    leads into the same channel again posts nothing twice. Only share what the person asked
+    you to share: it is visible to everyone in the channel.
+    """
+    state = _state(ctx)
+    if not state.slack_enabled or state.jobs is None:
+        raise ToolError(DISABLED)
+    target = check_channel(channel)
+    with tool_errors(request_id.strip()[:80]):
+        record = await state.service.lookup(request_id, _origin(ctx))
+        total = len(await state.service.results(record.request_id)) if record.is_terminal else None
+    positions = sorted({p - 1 for p in lead_positions}) if lead_positions else None
+    if positions and total is not None and positions[-1] >= total:
+        raise ToolError(
+            f"This search has {total} leads: lead_positions must be between 1 and {total}."
+        )
+    if record.is_terminal and not total:
+        raise ToolError("This search found no leads: there is nothing to share.")
+    try:
+        answer = await queue_share(
+            state.jobs,
+            state.queue,
+            request_id=record.request_id,
+            channel=target,
+            positions=positions,
+            assistant=_origin(ctx).client or "an assistant",
+        )
+    except Exception as err:  # the job failed in the bot (e.g. Slack down): said plainly
+        raise ToolError(
+            "The Slack bot could not post it (Slack or the bot had a problem); try again in a "
+            "minute."
+        ) from err
+    outcome = _share_outcome(answer, target, len(positions) if positions else total)
+    return _result(outcome, outcome.next_action)
+
+
+def _share_outcome(answer: dict[str, Any] | None, channel: str, leads: int | None) -> ShareOutcome:
+    if answer is None:
+        return ShareOutcome(
+            shared=False,
+            queued=True,
+            next_action="The Slack bot has not taken the share yet (is its worker running?). "
+            f"It posts it in {channel} as soon as it does; nothing else to do.",
+        )
+    if not answer.get("ok"):
+        error = str(answer.get("error"))
+        if error == "not_in_channel":
+            raise ToolError(
+                f"The Leads bot is not in {channel}: in Slack, open that channel and type "
+                "`/invite @Leads`, then call share_to_slack again."
+            )
+        if error == "unknown_search":
+            raise ToolError("The Slack bot does not know that search any more; run it again.")
+        raise ToolError(
+            f"No channel {channel} that the Leads bot can post in ({error}): check the name, "
+            "or give the channel's ID; for a private channel, `/invite @Leads` first."
+        )
+    permalink = answer.get("permalink")
+    already = bool(answer.get("again"))
+    said = "was already shared" if already else "is shared"
+    return ShareOutcome(
+        shared=True,
+        channel_id=answer.get("channel_id"),
+        message_ts=answer.get("message_ts"),
+        permalink=permalink,
+        leads=leads,
+        already_shared=already,
+        next_action=f"The search {said} in {channel}"
+        + (f": {permalink}" if permalink else ".")
+        + " Its leads appear as cards in the message's thread within seconds.",
+    )
+
+
 def _description(tool: Any) -> str:
     """The docstring as prose: dedented, each paragraph on one line (MCP sends it verbatim)."""
     paragraphs = inspect.cleandoc(tool.__doc__ or "").split("\n\n")
@@ -260,11 +369,17 @@ _TOOLS: tuple[tuple[Callable[..., Any], str, dict[str, bool]], ...] = (
         "List recent lead searches",
         {"read_only_hint": True, "open_world_hint": False},
     ),
+    # Posts into Slack (once per search, channel and leads): visible to a whole channel.
+    (
+        share_to_slack,
+        "Share leads to a Slack channel",
+        {"read_only_hint": False, "open_world_hint": True},
+    ),
 )
 
 
 def register_tools(server: MCPServer[LeadsContext]) -> None:
-    """Add the three tools to ``server``, with titles and behaviour annotations."""
+    """Add the tools to ``server``, with titles and behaviour annotations."""
     for tool, title, hints in _TOOLS:
         server.add_tool(
             tool,

@@ -51,20 +51,38 @@ class ParentHeader:
     """What every version of the parent message starts with."""
 
     requester: str
-    """Slack user ID of the person who asked."""
+    """Slack user ID of the person who asked ("" when an assistant shared the search)."""
     description: str
     """The description as typed (raw, decoded)."""
     request_id: str | None = None
     sandbox: bool = False
+    shared_by: str | None = None
+    """The assistant that shared it into the channel (untrusted: its own name for itself)."""
 
     @classmethod
-    def of(cls, search: SearchRecord, requester: str) -> ParentHeader:
+    def of(
+        cls, search: SearchRecord, requester: str, *, shared_by: str | None = None
+    ) -> ParentHeader:
         """The header for a stored search."""
-        return cls(requester, search.description, search.request_id, search.sandbox)
+        return cls(
+            requester, search.description, search.request_id, search.sandbox, shared_by=shared_by
+        )
+
+    @property
+    def asked_by(self) -> str:
+        """Who it is for: a mention, or the assistant it came from."""
+        if self.shared_by is not None:
+            name = clip(one_line(self.shared_by), 40)
+            return (
+                f"the team, shared from an AI assistant ({name})"
+                if name
+                else ("the team, shared from an AI assistant")
+            )
+        return mention(self.requester)
 
     def message(self, status_blocks: list[Block], status_words: str) -> SlackMessage:
         """The full message: header, the status blocks, then the request ID line."""
-        who = mention(self.requester)
+        who = self.asked_by
         asked = clip(one_line(self.description), DESCRIPTION_SHOWN_MAX)
         blocks: list[Block] = [section(f"*Lead search* for {who}:\n>{asked}"), *status_blocks]
         footer = []

@@ -96,14 +96,19 @@ def plan_thread(
     ref_prefix: str = "",
     shared: Sequence[SharedBefore | None] | None = None,
     muted: Sequence[bool] | None = None,
+    only: set[int] | None = None,
 ) -> ThreadPlan:
     """Lay out the cards of ``leads``: muted authors left out, the rest packed in order.
+
+    ``only``: the positions chosen to post (an assistant may share a few); the others are
+    neither shown nor counted as hidden.
 
     "Shared before" marks link to their earlier thread, unless the links alone would cost
     the thread a reply: then the marks keep their dates without links (a search repeated in
     one channel marks every card, and a permalink is ~65 characters a card).
     """
-    shown = [i for i in range(len(leads)) if not (muted and muted[i])]
+    chosen = [i for i in range(len(leads)) if only is None or i in only]
+    shown = [i for i in chosen if not (muted and muted[i])]
     marks = {i: mark for i, mark in enumerate(shared or ()) if mark is not None and i in shown}
     groups = _layout(leads, shown, marks, ref_prefix)
     if any(mark.link for mark in marks.values()):
@@ -111,7 +116,7 @@ def plan_thread(
         fewer = _layout(leads, shown, unlinked, ref_prefix)
         if len(fewer) < len(groups):
             groups, marks = fewer, unlinked
-    return ThreadPlan(groups=groups, shared=marks, hidden=len(leads) - len(shown))
+    return ThreadPlan(groups=groups, shared=marks, hidden=len(chosen) - len(shown))
 
 
 def _layout(
@@ -144,11 +149,11 @@ def thread_replies(
     who asked hears that the answer is in. With ``delivery_id``, cards carry the desk's
     actions and ``states`` (by position).
     """
-    who = mention(requester)
+    who = mention(requester) if requester else ""
     if search.status is SearchState.COMPLETED and leads:
         plan = plan or plan_thread(leads, ref_prefix=delivery_id or "")
         if not plan.groups:
-            text = f"{who} All {plural(len(leads), 'lead')} came from authors muted here."
+            text = f"{who} All {plural(len(leads), 'lead')} came from authors muted here.".strip()
             hint = "Undo a “not relevant” on an earlier card to see that author again."
             return [SlackMessage(text, [section(f":mute: {text}"), context(hint)])]
         return [
@@ -156,17 +161,17 @@ def thread_replies(
             for index in range(len(plan.groups))
         ]
     if search.status is SearchState.COMPLETED:
-        text = f"{who} No leads found for this description — no credit was spent."
+        text = f"{who} No leads found for this description — no credit was spent.".strip()
         hint = (
             "Try describing the people more broadly: their role, industry or what they post about."
         )
         return [SlackMessage(text, [section(f":mag: {text}"), context(hint)])]
     reason = clip(search.error or "no reason given", ERROR_SHOWN_MAX)
     if search.status is SearchState.EXPIRED:
-        text = f"{who} This search did not finish in time."
+        text = f"{who} This search did not finish in time.".strip()
         body = f":hourglass: {text} {reason}\nNo results came back, so nothing was charged."
     else:
-        text = f"{who} The search failed — no credit was spent."
+        text = f"{who} The search failed — no credit was spent.".strip()
         body = f":x: {text}\n*Reason:* {reason}"
     return [SlackMessage(text, [section(body), context("Run `/leads` again to retry.")])]
 
@@ -187,8 +192,10 @@ def lead_reply(
     last = first + len(plan.groups[index]) - 1
     span = f"{first} of {total}" if first == last else f"{first}–{last} of {total}"
     heading = f"Leads {span}"
-    if index == 0:
+    if index == 0 and who:
         heading = f"{who} {plural(total, 'lead')} for your search · {heading}"
+    elif index == 0:
+        heading = f"{plural(total, 'lead')} shared from an AI assistant · {heading}"
     notes = [heading, SANDBOX_NOTE] if search.sandbox and index == 0 else [heading]
     for timed in (True, False):
         blocks: list[Block] = [context(*notes)]

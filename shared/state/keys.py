@@ -23,6 +23,8 @@ Others:
 - ``leads:unknown:<rid>`` — string: a request ID the API said it does not know, so asking
   again costs no request (TTL: 10 minutes).
 - ``leads:lock:sweep`` — string: held by the one sweep pass running (TTL: its lease).
+- ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``, with
+  TTLs of their own); the bot's workers take its jobs.
 - ``leads:ratelimit:{name}`` — sorted set: times of the requests in the window, one per
   API key (TTL: the longest window).
 - ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <heard>"`` on every change
@@ -83,6 +85,12 @@ class Keys:
     def sweep_lock(self) -> str:
         """The lock that keeps sweep passes from overlapping."""
         return f"{self.prefix}:lock:sweep"
+
+    @property
+    def jobs(self) -> str:
+        """The background job queue (arq) of this prefix: a front's workers take its jobs,
+        and another front may queue one by name (the MCP server's share to Slack)."""
+        return f"{self.prefix}:jobs"
 
     def rate_limit(self, name: str) -> str:
         """The sliding log of one rate-limit budget (one per API key)."""

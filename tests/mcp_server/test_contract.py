@@ -42,7 +42,7 @@ async def test_contract_essentials(connect: Any) -> None:
     """What the snapshot pins that matters most, spelled out."""
     async with connect() as client:
         tools = {tool["name"]: tool for tool in await listed_tools(client)}
-    assert set(tools) == {"search_leads", "get_search_status", "list_searches"}
+    assert set(tools) == {"search_leads", "get_search_status", "list_searches", "share_to_slack"}
     for name in ("search_leads", "get_search_status"):
         schema = tools[name]["inputSchema"]["properties"]
         assert schema["wait_seconds"]["minimum"] == 0
@@ -63,6 +63,9 @@ async def test_contract_essentials(connect: Any) -> None:
     assert annotations["search_leads"]["destructiveHint"] is False
     assert annotations["get_search_status"]["readOnlyHint"] is True
     assert annotations["list_searches"]["readOnlyHint"] is True
+    assert annotations["share_to_slack"]["readOnlyHint"] is False  # it posts into a channel
+    share = tools["share_to_slack"]["inputSchema"]
+    assert share["required"] == ["request_id", "channel"]
     for tool in tools.values():
         assert tool["outputSchema"]["type"] == "object"
         assert not tool["description"].startswith(" ")  # docstrings are dedented

@@ -148,7 +148,7 @@ async def test_the_official_client_searches_over_http(http_server: HttpServer, m
             {"description": DESCRIPTION, "wait_seconds": 30},
             progress_callback=progress,
         )
-    assert len(tools) == 3
+    assert len(tools) == 4
     outcome = outcome_of(result)
     assert outcome.status == "completed"
     assert outcome.source == "sandbox"

@@ -42,7 +42,12 @@ async def test_a_search_over_stdio_with_the_official_client(tmp_path: Path) -> N
                 {"description": DESCRIPTION, "wait_seconds": 30},
                 progress_callback=progress,
             )
-    assert {tool.name for tool in tools} == {"search_leads", "get_search_status", "list_searches"}
+    assert {tool.name for tool in tools} == {
+        "search_leads",
+        "get_search_status",
+        "list_searches",
+        "share_to_slack",
+    }
     outcome = outcome_of(result)
     assert outcome.status == "completed"
     assert outcome.source == "sandbox"

@@ -1,0 +1,125 @@
+"""share_to_slack through the official MCP client, with the real Slack bot on the same Redis
+taking the share and posting into the Slack stand-in: parent, thread and cards, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.share import SHARE_JOB as BOT_SHARE_JOB
+from mcp_server.models import ShareOutcome
+from mcp_server.share import SHARE_JOB
+from sandbox.embedded import RunningSandbox
+from sandbox.slack import DEFAULT_TOKEN
+from tests.bot.support import CHANNEL, bot_settings, message_text, new_port, running_bot
+from tests.mcp_server.conftest import ClientFactory
+from tests.mcp_server.support import DESCRIPTION, error_of, outcome_of, text_of
+
+pytestmark = pytest.mark.integration
+
+TOKEN = {"slack_bot_token": SecretStr(DEFAULT_TOKEN)}
+
+
+def share_of(result: Any) -> ShareOutcome:
+    assert not result.is_error, text_of(result)
+    return ShareOutcome.model_validate(result.structured_content)
+
+
+def test_the_tool_and_the_bot_name_the_same_job() -> None:
+    assert SHARE_JOB == BOT_SHARE_JOB
+
+
+async def test_shared_leads_are_posted_once_as_a_thread_of_cards(
+    connect: ClientFactory, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    settings = bot_settings(sandbox, redis_url, port=new_port())
+    async with running_bot(sandbox, settings) as bot, connect(**TOKEN) as client:
+        found = outcome_of(
+            await client.call_tool("search_leads", {"description": DESCRIPTION, "wait_seconds": 30})
+        )
+        assert found.status == "completed"
+        since = sandbox.slack.last_seq
+        arguments = {
+            "request_id": found.request_id,
+            "channel": "#leads",
+            "lead_positions": [3, 1, 2],
+        }
+        share = share_of(await client.call_tool("share_to_slack", arguments))
+        assert share.shared
+        assert share.channel_id == CHANNEL
+        assert share.leads == 3
+        assert share.message_ts is not None
+        assert share.permalink
+        assert share.permalink in share.next_action
+
+        replies = await bot.delivered(share.message_ts, since, redis_url, needle="no new credit")
+        parent = message_text(bot.parent(share.message_ts))
+        assert "shared from an AI assistant" in parent
+        thread = "\n".join(message_text(reply) for reply in replies)
+        assert "3 leads shared from an AI assistant" in thread
+        assert thread.count("lead_claim") == 0  # cards carry actions, not their IDs as text
+        cards = [b for reply in replies for b in reply.blocks or [] if b.get("accessory")]
+        assert len([b for b in cards if b["accessory"]["action_id"] == "lead_claim"]) == 3
+
+        # Asked again (an assistant retrying): the same post, nothing posted twice.
+        again = share_of(await client.call_tool("share_to_slack", arguments))
+        assert again.already_shared
+        assert again.message_ts == share.message_ts
+        parents = [
+            e
+            for e in sandbox.slack.events.events_since(since, "message_posted")
+            if e.thread_ts is None and e.channel == CHANNEL
+        ]
+        assert len(parents) == 1
+
+
+async def test_a_channel_without_the_bot_says_to_invite_it(
+    connect: ClientFactory, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    settings = bot_settings(sandbox, redis_url, port=new_port())
+    async with running_bot(sandbox, settings), connect(**TOKEN) as client:
+        found = outcome_of(
+            await client.call_tool("search_leads", {"description": DESCRIPTION, "wait_seconds": 30})
+        )
+        error = error_of(
+            await client.call_tool(
+                "share_to_slack", {"request_id": found.request_id, "channel": "#random"}
+            )
+        )
+        assert "/invite @Leads" in error
+        assert "#random" in error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"channel": "not a channel!"}, "is not a Slack channel"),
+        ({"channel": "#leads", "lead_positions": [26]}, "between 1 and 25"),
+        ({"channel": "#leads", "lead_positions": [0]}, "greater than or equal to 1"),
+    ],
+)
+async def test_bad_arguments_are_refused_with_what_to_fix(
+    connect: ClientFactory, arguments: dict[str, Any], says: str
+) -> None:
+    async with connect(**TOKEN) as client:
+        found = outcome_of(
+            await client.call_tool("search_leads", {"description": DESCRIPTION, "wait_seconds": 30})
+        )
+        result = await client.call_tool(
+            "share_to_slack", {"request_id": found.request_id, **arguments}
+        )
+        assert says in error_of(result)
+
+
+async def test_without_the_bot_token_the_tool_says_how_to_enable_it(
+    connect: ClientFactory,
+) -> None:
+    async with connect() as client:
+        result = await client.call_tool(
+            "share_to_slack", {"request_id": "a" * 64, "channel": "#leads"}
+        )
+        error = error_of(result)
+        assert "SLACK_BOT_TOKEN" in error
+        assert "env" in error
