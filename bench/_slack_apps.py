@@ -21,7 +21,8 @@ measured round it happens to fall. Later full collections are reported, not prev
 * ``"kind": "bare"`` — the same two routes with nothing of ours behind them: an
   ``AsyncApp`` (same signing secret, a Slack client on the same stand-in, same
   ``process_before_response=False``) behind slack_bolt's aiohttp adapter whose ``/leads``
-  listener only calls ``ack()``; and a callback handler that reads the body, validates it
+  listener and whose ``app.action`` listener for a card's Claim (the bot's ``action_id``)
+  only call ``ack()``; and a callback handler that reads the body, validates it
   with :class:`shared.models.LeadCallback` (the model the bot validates callbacks with)
   and answers the same JSON the bot answers.
 
@@ -50,6 +51,7 @@ from bench._callbacks import NO_POLLS
 from bench._child import requests, run_pinned, say
 from bench._replica import LIMIT
 from bot.app import create_app
+from bot.views.cards import CLAIM
 from sandbox.slack import DEFAULT_TOKEN
 from shared.models import LeadCallback
 from shared.runtime import ApiEndpoint
@@ -82,7 +84,8 @@ def bot_app(order: dict[str, Any], public_url: str) -> web.Application:
 
 
 def bare_app(order: dict[str, Any]) -> web.Application:
-    """The baseline: Bolt acking ``/leads`` and nothing else; a callback parsed, not kept."""
+    """The baseline: Bolt acking ``/leads`` and Claim clicks, nothing else; a callback parsed,
+    not kept."""
     quiet = logging.getLogger("bench.bare_bolt")
     quiet.setLevel(logging.ERROR)  # e.g. "token will be unused" when SLACK_BOT_TOKEN is set
     bolt = AsyncApp(
@@ -97,6 +100,11 @@ def bare_app(order: dict[str, Any]) -> web.Application:
         await ack()
 
     bolt.command("/leads")(handle_leads)
+
+    async def handle_claim(ack: AsyncAck) -> None:
+        await ack()
+
+    bolt.action(CLAIM)(handle_claim)
 
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))

@@ -1,4 +1,4 @@
-"""Slack bot: /leads ack latency under a burst, callback ingest, and callback-to-thread latency.
+"""Slack bot: /leads and card-click ack latency under a burst, callback ingest, callback to thread.
 
 Everything is the real thing except Slack: a private redis-server; the sandbox (the Person
 Leads API and the Slack Web API stand-in, which answers at once) in this process; the bot
@@ -39,6 +39,18 @@ chooses — with the bytes the API would have sent (:mod:`bench._callbacks`).
   moment its callback is sent to the bot until the Slack stand-in has recorded the last
   thread reply and the final parent update. The baseline is the same Slack calls (same
   messages) made directly from here with slack_sdk's client, one after another.
+* **Card click ack latency at concurrency 20**: on the threads the previous item had the
+  bot deliver (25 lead cards each, from real ``/leads`` searches), bursts of 20 signed
+  ``block_actions`` requests, all sent at once: each a Claim click on a distinct card of one
+  thread (the thread changes every burst), each by its own member of the channel, built
+  from the reply as the Slack stand-in holds it (``find_element``,
+  ``block_actions_body``). After its ack the bot resolves the card, records the claim and
+  re-renders the card's reply. The baseline, the same bursts, pinning and alternation as
+  for ``/leads``, gets the very same signed requests: the bare ``AsyncApp`` has an
+  ``app.action`` listener for the same ``action_id`` that only acks. After each bot burst
+  the benchmark waits until every click has re-rendered its reply, then has the same 20
+  people click Release (unmeasured, also waited for), so every measured click claims a
+  free lead and meets only its own burst's work.
 """
 
 from __future__ import annotations
@@ -65,14 +77,24 @@ from bench.stats import median, percentile
 from bot.deliveries import SLACK, DeliveryStore
 from bot.jobs import BackgroundWorker
 from bot.keys import BotKeys
+from bot.views.cards import CLAIM, RELEASE
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
-from sandbox.slack import DEFAULT_TOKEN, Event, sign, slash_command_body
+from sandbox.slack import (
+    DEFAULT_TOKEN,
+    Event,
+    Message,
+    block_actions_body,
+    find_element,
+    sign,
+    slash_command_body,
+)
 from shared.state.keys import Keys
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.state.store import SearchStore
 
 CONCURRENCY = 20
 ACK_P99_TARGET_RATIO = 2.0
+CLICK_P99_TARGET_RATIO = 2.0
 INGEST_TARGET_RATIO = 0.5
 INGEST_CONNECTIONS = 16
 SANDBOX_SPEED = 1000.0
@@ -81,6 +103,8 @@ CHANNEL, CHANNEL_NAME, USER, USER_NAME = "C0LEADS", "leads", "U0ALICE", "alice"
 FULL_THREAD_LEADS = 25
 DESCRIPTIONS = (SPEC_DESCRIPTIONS[1], SPEC_DESCRIPTIONS[2], SPEC_DESCRIPTIONS[4])
 """Spec descriptions that find 25 leads in the shipped corpus (a full thread)."""
+DESK = tuple((f"U0DESK{number:02d}", f"desk{number:02d}") for number in range(CONCURRENCY))
+"""The channel members who click, one per card of a burst: (user ID, name)."""
 KEYS = Keys()
 BOT_KEYS = BotKeys(KEYS.prefix)
 SLASH = {
@@ -152,6 +176,8 @@ class _Rig:
     commands_sent: int = 0
     completed: list[PendingCallback] = field(default_factory=list)
     """Callbacks the bot has taken (their searches are complete)."""
+    threads: list[list[str]] = field(default_factory=list)
+    """Each full thread the bot delivered: the ts of its replies (the cards), in order."""
 
     def slash_commands(self, count: int) -> list[dict[str, str]]:
         """``count`` signed ``/leads`` commands, each a distinct search (loadgen fills)."""
@@ -170,6 +196,38 @@ class _Rig:
                 channel_name=CHANNEL_NAME,
                 team_id=slack.team_id,
                 response_url=slack.new_response_url(self.sandbox.slack_api_url, CHANNEL, USER),
+            )
+            headers = sign(SIGNING_SECRET, body)
+            fills.append(
+                {
+                    "{TS}": headers["X-Slack-Request-Timestamp"],
+                    "{SIG}": headers["X-Slack-Signature"],
+                    "{BODY}": body.decode(),
+                }
+            )
+        return fills
+
+    def card_clicks(
+        self, action_id: str, thread: int, positions: list[int]
+    ) -> list[dict[str, str]]:
+        """Signed clicks on ``action_id`` of the cards at ``positions`` of ``threads[thread]``,
+        the n-th by the n-th desk member, as the replies stand now (loadgen fills)."""
+        slack = self.sandbox.slack
+        replies = [slack.message(CHANNEL, ts) for ts in self.threads[thread]]
+        cards = [reply for reply in replies if reply is not None]
+        fills = []
+        for (user_id, user_name), position in zip(DESK, positions, strict=True):
+            reply, block_id, element = _card(cards, action_id, position)
+            body = block_actions_body(
+                block_id=block_id,
+                element=element,
+                user_id=user_id,
+                user_name=user_name,
+                team_id=slack.team_id,
+                channel_id=CHANNEL,
+                channel_name=CHANNEL_NAME,
+                message=reply.to_api(team_id=slack.team_id),
+                response_url=slack.new_response_url(self.sandbox.slack_api_url, CHANNEL, user_id),
             )
             headers = sign(SIGNING_SECRET, body)
             fills.append(
@@ -371,6 +429,7 @@ async def _callback_to_thread(rig: _Rig, plan: _Plan) -> list[Result]:
         if not replies or not updates:
             raise RuntimeError(f"no thread for {request_id}: {len(replies)} replies")
         replies_seen.add(len(replies))
+        rig.threads.append([str(e.ts) for e in replies])
         first_reply.append(replies[0].at - sent)
         last_reply.append(max(e.at for e in replies) - sent)
         last_post.append(max(e.at for e in replies + updates) - sent)
@@ -403,7 +462,137 @@ def _ms(seconds: list[float]) -> str:
     return f"{median(seconds) * 1000:.0f} ms"
 
 
-# -- 3. callback ingest ---------------------------------------------------------------------
+# -- 3. card click ack latency --------------------------------------------------------------
+
+
+def _card(replies: list[Message], action_id: str, position: int) -> tuple[Message, str, Any]:
+    """The reply holding the card at ``position`` and its ``action_id`` element there."""
+    for reply in replies:
+        try:
+            block_id, element = find_element(
+                reply.blocks or [], action_id, containing=f"|{position}"
+            )
+        except LookupError:
+            continue
+        if str(element.get("value", "")).split("|")[1:2] == [str(position)]:
+            return reply, block_id, element
+    raise LookupError(f"no {action_id} on the card at position {position} of the thread")
+
+
+async def _rerendered(rig: _Rig, thread: int, count: int, since: int) -> None:
+    """Wait until ``count`` clicks since ``since`` have each re-rendered their card's reply."""
+    slack = rig.sandbox.slack
+    replies = set(rig.threads[thread])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        told = slack.events.events_since(since, "response_url_posted")
+        if told:  # e.g. "someone else has it": the click did something else than measured
+            raise RuntimeError(f"a click was answered ephemerally: {told[0].payload}")
+        updates = [
+            e
+            for e in slack.events.events_since(since, "message_updated")
+            if e.channel == CHANNEL and e.ts in replies
+        ]
+        if len(updates) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise TimeoutError(f"{count} card clicks did not all re-render their reply within 60 s")
+
+
+async def _release(rig: _Rig, thread: int, positions: list[int]) -> None:
+    """The claimers click Release on their cards (unmeasured): every lead free again."""
+    since = rig.sandbox.slack.last_seq
+    url = f"http://127.0.0.1:{rig.ports['bot']}/slack/events"
+
+    async def click(fill: dict[str, str]) -> None:
+        response = await rig.http.post(
+            url,
+            content=fill["{BODY}"].encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": fill["{TS}"],
+                "X-Slack-Signature": fill["{SIG}"],
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"the bot answered a Release click {response.status_code}")
+
+    await asyncio.gather(*(click(fill) for fill in rig.card_clicks(RELEASE, thread, positions)))
+    await _rerendered(rig, thread, len(positions), since)
+
+
+def _add_desk(rig: _Rig) -> None:
+    """The people who click: members of the channel in the Slack stand-in."""
+    slack = rig.sandbox.slack
+    for user_id, user_name in DESK:
+        slack.add_user(user_id, user_name)
+        slack.channels[CHANNEL].members.add(user_id)
+
+
+async def _click_latency(rig: _Rig, plan: _Plan) -> list[Result]:
+    if not rig.threads:
+        raise RuntimeError("no delivered thread to click in")
+    _add_desk(rig)
+    samples: dict[str, list[float]] = {"bot": [], "bare": []}
+    pauses: dict[str, list[float]] = {"bot": [], "bare": []}
+    rendered: list[float] = []
+    sizes: list[int] = []
+    for number in range(1 + plan.bursts):  # the first burst warms both up
+        thread = number % len(rig.threads)
+        positions = [(number * 5 + i) % FULL_THREAD_LEADS for i in range(CONCURRENCY)]
+        clicks = rig.card_clicks(CLAIM, thread, positions)
+        sizes += [len(fill["{BODY}"]) for fill in clicks]
+        for kind in ("bot", "bare") if number % 2 == 0 else ("bare", "bot"):
+            since = rig.sandbox.slack.last_seq
+            sent = time.perf_counter()
+            answer = await rig.load(kind, SLASH, clicks, connections=CONCURRENCY)
+            if kind == "bot":
+                await _rerendered(rig, thread, CONCURRENCY, since)
+                if number:
+                    rendered.append(time.perf_counter() - sent)
+                await _release(rig, thread, positions)
+            if number:
+                samples[kind] += [seconds * 1000 for seconds in answer["latencies"]]
+                pauses[kind] += answer["full_gc_ms"]
+    bot, bare = samples["bot"], samples["bare"]
+    during = "; ".join(
+        f"{kind} {len(found)}" + (f" (longest {max(found):.0f} ms)" if found else "")
+        for kind, found in pauses.items()
+    )
+    sampling = (
+        f"{plan.bursts} bursts × {CONCURRENCY} simultaneous signed Claim clicks each "
+        f"(block_actions on {CONCURRENCY} distinct cards of one delivered 25-lead thread, by "
+        f"{CONCURRENCY} channel members; {len(rig.threads)} threads in turn; bodies "
+        f"{median([float(size) for size in sizes]) / 1000:.0f} kB, the reply's blocks "
+        "included), bot and bare Bolt app (an app.action listener that only acks) "
+        "alternately, after one warm-up burst; from sending to the whole answer, measured in "
+        "the load generator. Both answer only after Bolt's 10 ms ack poll, a floor they share"
+    )
+    return [
+        Result(
+            f"card click ack p50, {CONCURRENCY} at once",
+            median(bot),
+            "ms",
+            baseline=Baseline("bare Bolt app p50", median(bare)),
+            note=sampling,
+        ),
+        Result(
+            f"card click ack p99, {CONCURRENCY} at once",
+            percentile(bot, 99),
+            "ms",
+            baseline=Baseline("bare Bolt app p99", percentile(bare, 99)),
+            target=at_most(CLICK_P99_TARGET_RATIO, ratio=True),
+            note=(
+                f"slowest ack: bot {max(bot):.1f} ms, bare {max(bare):.1f} ms; after each bot "
+                f"burst every claim had re-rendered its card's reply in {_ms(rendered)} "
+                f"(median, from sending the burst; the {CONCURRENCY} claims were then released, "
+                f"unmeasured); full collections during measured bursts: {during}"
+            ),
+        ),
+    ]
+
+
+# -- 4. callback ingest ---------------------------------------------------------------------
 
 
 async def _pending_searches(rig: _Rig, count: int) -> list[dict[str, str]]:
@@ -559,17 +748,23 @@ async def _rig(redis_url: str) -> AsyncIterator[_Rig]:
 
 
 async def run(quick: bool) -> list[Result]:
-    """Start everything; measure the ack, the callback-to-thread latency, then ingest."""
+    """Start everything; measure the ack, the callback-to-thread latency, the card-click ack
+    (in the threads just delivered), then ingest."""
     plan = QUICK if quick else FULL
     with redis_server() as server:
         async with _rig(server.url) as rig:
-            results = await _ack_latency(rig, plan)
-            results += await _callback_to_thread(rig, plan)
-            results += await _ingest(rig, plan)
+            acks = await _ack_latency(rig, plan)
+            threads = await _callback_to_thread(rig, plan)
+            clicks = await _click_latency(rig, plan)
+            ingest = await _ingest(rig, plan)
     cpus = cpu_pair()
     pinning = (
         f"bot and bare app pinned to CPU {cpus[0]}, load generator to CPU {cpus[1]}"
         if cpus
         else "not pinned (fewer than 2 CPUs available)"
     )
-    return [replace(results[0], note=f"{results[0].note}; {pinning}"), *results[1:]]
+
+    def pinned(result: Result) -> Result:
+        return replace(result, note=f"{result.note}; {pinning}")
+
+    return [pinned(acks[0]), *acks[1:], *threads, pinned(clicks[0]), *clicks[1:], *ingest]
