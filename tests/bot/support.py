@@ -177,6 +177,7 @@ class BotUnderTest:
         option: str | None = None,
         user: str = USER,
         secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
         url: str | None = None,
     ) -> httpx.Response:
         """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed).
@@ -208,7 +209,10 @@ class BotUnderTest:
             },
             response_url=state.new_response_url(self.sandbox.slack_api_url, message.channel, user),
         )
-        headers = {**sign(secret, body), "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            **sign(secret, body, timestamp),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         return await self.http.post(
             f"{url or self.url}/slack/events", content=body, headers=headers
         )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 
 import pytest
 
+from bot.context import BOT
 from sandbox.embedded import RunningSandbox
 from sandbox.slack import Message
 from shared._awaitable import settle
@@ -292,3 +294,30 @@ async def test_export_csv_uploads_every_field_and_the_desk_state_into_the_thread
     assert (rows[0]["claimed_by"], rows[1]["claimed_by"]) == (USER, "")
     assert (rows[1]["not_relevant_by"], rows[1]["not_relevant_reason"]) == (BOB, "competitor")
     assert rows[0]["in_thread"] == "yes"
+
+
+async def test_a_replayed_click_older_than_five_minutes_is_refused(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    since = bot.sandbox.slack.last_seq
+    stale = int(time.time()) - 6 * 60
+    replayed = await bot.click(replies[0], "lead_claim", containing="|0", timestamp=stale)
+    assert replayed.status_code == 401
+    assert bot.sandbox.slack.events.events_since(since) == []
+
+
+async def test_a_click_on_a_deleted_message_saves_the_change_and_says_so(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    _, replies = await delivered_thread(bot, redis_url)
+    reply = replies[0]
+    bot.sandbox.slack.delete_message(reply)  # someone deleted the bot's reply meanwhile
+    since = bot.sandbox.slack.last_seq
+    await bot.click(reply, "lead_claim", containing="|0", user=USER)
+    told = await ephemeral_to(bot, USER, since)
+    assert "Your change is saved" in told
+    desk = bot.app[BOT].services.desk if bot.app is not None else None
+    assert desk is not None
+    (claim,) = await desk.claims_of(bot.sandbox.slack.team_id, USER)
+    assert claim.position == 0
