@@ -2,7 +2,8 @@
 
 stdio by default (for desktop assistants, which start it themselves); streamable HTTP
 serves ``/mcp``. Logs go to stderr: on stdio, stdout carries the protocol.
-Exit status 2: invalid settings, or HTTP off loopback without ``MCP_AUTH_TOKEN``.
+Exit status 2: invalid settings, or HTTP off loopback without an ``MCP_AUTH_TOKEN`` of at
+least 32 characters.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> ar
         epilog="settings come from the environment (an assistant that starts this server "
         "passes them in its config's env; a .env is read only from the working directory): "
         "NYNE_API_KEY/NYNE_API_SECRET (unset: the embedded sandbox), REDIS_URL (unset: an "
-        "in-process store), MCP_AUTH_TOKEN (bearer token over HTTP; required off loopback). "
-        "Exit status 2: invalid settings, or HTTP off loopback without MCP_AUTH_TOKEN.",
+        "in-process store), MCP_AUTH_TOKEN (bearer token over HTTP; required off loopback, "
+        "at least 32 characters). Exit status 2: invalid settings, or HTTP off loopback "
+        "without such a token.",
     )
     parser.add_argument(
         "--transport",

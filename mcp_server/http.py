@@ -3,8 +3,9 @@
 * **Who may call**: with ``MCP_AUTH_TOKEN`` set, every HTTP request must carry
   ``Authorization: Bearer <token>`` (compared in constant time) or gets 401. A pure ASGI
   wrapper does it rather than the SDK's OAuth resource-server hooks: it guards every path
-  (not only ``/mcp``), needs no issuer URL, and keeps SSE streaming untouched. Without a
-  token, the server only listens on loopback (:func:`exposure_problem`).
+  (not only ``/mcp``), needs no issuer URL, and keeps SSE streaming untouched. Off
+  loopback the token is required and must be at least 32 characters
+  (:func:`exposure_problem`); on loopback it is optional.
 * **Which Host/Origin**: DNS-rebinding protection answers 421/403 to a Host or Origin not
   on the allowlist. On loopback the allowlist is localhost plus ``--allowed-host`` /
   ``--allowed-origin``; off loopback it is on when allowed hosts are given, and off
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+MIN_AUTH_TOKEN_LENGTH = 32
+"""Off loopback, the shortest ``MCP_AUTH_TOKEN`` accepted: a token that can be guessed
+is no guard, and the log redaction skips values shorter than
+:data:`shared.logs.MIN_REDACTED_LENGTH`, which this stays above."""
+MAKE_A_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
 
 
 def is_loopback(host: str) -> bool:
@@ -51,15 +57,28 @@ def is_loopback(host: str) -> bool:
 
 
 def exposure_problem(host: str, auth_token: str | None) -> str | None:
-    """Why serving on ``host`` must not start, or None when it may."""
-    if auth_token or is_loopback(host):
+    """Why serving on ``host`` must not start, or None when it may.
+
+    The message names the length of a short token, never the token itself.
+    """
+    if is_loopback(host):
         return None
-    return (
-        f"Refusing to serve MCP over HTTP on {host} without MCP_AUTH_TOKEN: anyone who can "
-        "reach this port could run searches on your API key. Set MCP_AUTH_TOKEN to a long "
-        "random value (e.g. `openssl rand -hex 32`) and send it as `Authorization: Bearer "
-        "<token>`, or listen on 127.0.0.1."
-    )
+    if not auth_token:
+        return (
+            f"Refusing to serve MCP over HTTP on {host} without MCP_AUTH_TOKEN: anyone who "
+            "can reach this port could run searches on your API key. Set MCP_AUTH_TOKEN to "
+            f"a random value of at least {MIN_AUTH_TOKEN_LENGTH} characters (make one with "
+            f"`{MAKE_A_TOKEN}`) and send it as `Authorization: Bearer <token>`, or listen "
+            "on 127.0.0.1."
+        )
+    if len(auth_token) < MIN_AUTH_TOKEN_LENGTH:
+        return (
+            f"Refusing to serve MCP over HTTP on {host}: MCP_AUTH_TOKEN is "
+            f"{len(auth_token)} characters long, and off loopback it must be at least "
+            f"{MIN_AUTH_TOKEN_LENGTH} so that it cannot be guessed. Make one with "
+            f"`{MAKE_A_TOKEN}`, or listen on 127.0.0.1."
+        )
+    return None
 
 
 def _host_patterns(host: str) -> list[str]:

@@ -15,7 +15,13 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_server.http import exposure_problem, is_loopback, transport_security
+from mcp_server.http import (
+    MIN_AUTH_TOKEN_LENGTH,
+    exposure_problem,
+    is_loopback,
+    transport_security,
+)
+from shared.logs import MIN_REDACTED_LENGTH
 from tests.mcp_server.support import (
     DESCRIPTION,
     INITIALIZE,
@@ -27,7 +33,7 @@ from tests.mcp_server.support import (
 from tests.support.servers import free_port
 from tests.support.waiting import wait_until_sync
 
-TOKEN = "test-token-0123456789abcdef"
+TOKEN = "test-token-0123456789abcdef-0123456789"
 EVERYWHERE = "0.0.0.0"  # noqa: S104 - what a user might pass; nothing binds it here
 PUBLIC_HOST = "mcp.example.com"
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
@@ -188,6 +194,24 @@ def test_listening_off_loopback_without_a_token_is_refused(tmp_path: Path) -> No
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("short_token", ["a", "s3cret", "t" * (MIN_AUTH_TOKEN_LENGTH - 1)])
+def test_listening_off_loopback_with_a_short_token_is_refused(
+    tmp_path: Path, short_token: str
+) -> None:
+    done = _run_main(
+        tmp_path, "--transport", "streamable-http", "--host", EVERYWHERE, MCP_AUTH_TOKEN=short_token
+    )
+    # The caller sees exit status 2 and a message naming the variable and how to make one,
+    # without the token in it.
+    assert done.returncode == 2
+    assert "MCP_AUTH_TOKEN" in done.stderr
+    assert f"at least {MIN_AUTH_TOKEN_LENGTH}" in done.stderr
+    assert "secrets.token_urlsafe(32)" in done.stderr
+    assert f"={short_token}" not in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.integration
 def test_invalid_settings_stop_the_server_with_a_clear_message(tmp_path: Path) -> None:
     done = _run_main(tmp_path, NYNE_API_KEY="key-without-secret")
     assert done.returncode == 2
@@ -200,12 +224,20 @@ def test_loopback_hosts() -> None:
     assert not any(is_loopback(h) for h in (EVERYWHERE, "::", "10.0.0.5", "mcp.example.com"))
 
 
-def test_exposure_needs_a_token_off_loopback_only() -> None:
+def test_exposure_needs_a_long_token_off_loopback_only() -> None:
     assert exposure_problem("127.0.0.1", None) is None
-    assert exposure_problem(EVERYWHERE, "token") is None
-    problem = exposure_problem(EVERYWHERE, None)
-    assert problem is not None
-    assert "MCP_AUTH_TOKEN" in problem
+    assert exposure_problem("127.0.0.1", "a") is None
+    assert exposure_problem(EVERYWHERE, "t" * MIN_AUTH_TOKEN_LENGTH) is None
+    for token in (None, "", "token", "t" * (MIN_AUTH_TOKEN_LENGTH - 1)):
+        problem = exposure_problem(EVERYWHERE, token)
+        assert problem is not None
+        assert "MCP_AUTH_TOKEN" in problem
+        assert "secrets.token_urlsafe(32)" in problem
+
+
+def test_a_token_long_enough_to_serve_off_loopback_is_redacted_from_logs() -> None:
+    # The log redaction skips short values; the token floor must stay above it.
+    assert MIN_AUTH_TOKEN_LENGTH >= MIN_REDACTED_LENGTH
 
 
 def test_transport_security_allowlists() -> None:
