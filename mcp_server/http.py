@@ -11,6 +11,10 @@
   ``--allowed-origin``; off loopback it is on when allowed hosts are given, and off
   otherwise (the bearer token is then what keeps strangers out, and a reverse proxy's
   hostname need not be known in advance).
+* **No standalone stream**: the server is stateless, so it has no session to push
+  server-initiated messages on, yet the SDK answers ``GET /mcp`` with an SSE stream that
+  never ends (300 of them held 24 MB and 300 file descriptors). ``GET /mcp`` gets 405
+  instead, as the spec allows, after the token check (:class:`NoStandaloneStream`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
     "BearerAuth",
+    "NoStandaloneStream",
     "create_http_app",
     "exposure_problem",
     "is_loopback",
@@ -156,6 +161,50 @@ class BearerAuth:
         await send({"type": "http.response.body", "body": body})
 
 
+class NoStandaloneStream:
+    """ASGI wrapper: ``GET /mcp`` gets 405 (``Allow: POST``) instead of a stream that never ends.
+
+    For the stateless server only: with no session, that stream would carry nothing but
+    hold a connection, a file descriptor and memory until the client went away. Clients
+    treat 405 as "no server-initiated messages" (the transport spec's own answer).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].rstrip("/") == MCP_PATH
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": -32000,
+                    "message": "Method Not Allowed: this server is stateless and has no "
+                    "stream for server-initiated messages; send requests with POST.",
+                },
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 405,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"allow", b"POST"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_http_app(
     server: MCPServer[Any],
     *,
@@ -169,12 +218,16 @@ def create_http_app(
     Stateless: every request stands alone, so several processes can serve behind a load
     balancer without sticky sessions (progress notifications still stream per request).
     """
+    stateless = True
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        stateless_http=True,
+        stateless_http=stateless,
         host=host,
         transport_security=transport_security(host, allowed_hosts, allowed_origins),
     )
+    if stateless:
+        app = NoStandaloneStream(app)
+    # Outermost, so an unauthenticated GET /mcp still gets 401, not 405.
     if auth_token:
         return BearerAuth(app, auth_token)
     log.warning("MCP_AUTH_TOKEN is not set: any local process can use this server over HTTP")

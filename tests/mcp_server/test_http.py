@@ -4,6 +4,7 @@ the official client over real HTTP, and the refusal to listen off loopback unpro
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class HttpServer:
     url: str
     port: int
     stderr: Path
+    pid: int
 
 
 def _listening(port: int, process: subprocess.Popen[bytes]) -> bool:
@@ -76,7 +78,7 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer
         wait_until_sync(lambda: _listening(port, process), timeout=60, message="the server")
         if process.poll() is not None:
             pytest.fail(f"the server exited with {process.returncode}: {stderr.read_text()}")
-        yield HttpServer(f"http://127.0.0.1:{port}/mcp", port, stderr)
+        yield HttpServer(f"http://127.0.0.1:{port}/mcp", port, stderr, process.pid)
     finally:
         process.terminate()
         try:
@@ -119,6 +121,40 @@ def test_the_right_token_is_let_in(http_server: HttpServer) -> None:
     assert response.status_code == 200
     assert "serverInfo" in response.text
     assert TOKEN not in http_server.stderr.read_text()  # never logged
+
+
+def _open_files(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.mark.integration
+def test_get_on_the_stateless_endpoint_gets_405_and_holds_nothing_open(
+    http_server: HttpServer,
+) -> None:
+    # Regression: GET /mcp opened an SSE stream that never closed (one fd and ~80 KB each).
+    if not Path(f"/proc/{http_server.pid}/fd").is_dir():
+        pytest.skip("needs /proc to count the server's open files")
+    headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {TOKEN}"}
+    assert _post(http_server, {"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    before = _open_files(http_server.pid)
+    for _ in range(30):
+        # A read timeout would mean the stream is back: the caller gets an answer at once.
+        response = httpx.get(http_server.url, headers=headers, timeout=5)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
+        assert response.json()["error"]["message"].startswith("Method Not Allowed")
+    # Each GET's connection is closed by the client; the server lets go of all of them.
+    wait_until_sync(
+        lambda: _open_files(http_server.pid) <= before,
+        timeout=10,
+        message="the server to close the GET connections",
+    )
+    # Without the token the caller still gets 401, not 405 (the token check comes first).
+    assert httpx.get(http_server.url, headers={"Accept": "text/event-stream"}).status_code == 401
+    # POST, the way requests are made, still works.
+    response = _post(http_server, {"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert "serverInfo" in response.text
 
 
 @pytest.mark.integration
