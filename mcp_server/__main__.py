@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from shared.logs import configure_logging
 from shared.settings import SettingsError, load_settings
 
 EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
 
 
 def _port(text: str) -> int:
@@ -97,6 +100,8 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
         level=settings.leads_log_level,
         secrets=settings.secret_values(),
     )
+    for warning in settings.plain_http_warnings():
+        log.warning(warning)
     token = settings.mcp_auth_token.get_secret_value() if settings.mcp_auth_token else None
     if args.transport == "streamable-http":
         problem = exposure_problem(args.host, token)

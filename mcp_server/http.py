@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 from collections.abc import Sequence
@@ -29,6 +28,8 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.settings import is_loopback_host
 
 __all__ = [
     "BearerAuth",
@@ -51,14 +52,8 @@ is no guard, and the log redaction skips values shorter than
 MAKE_A_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
+"""True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
 
 
 def exposure_problem(host: str, auth_token: str | None) -> str | None:

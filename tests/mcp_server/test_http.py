@@ -289,3 +289,20 @@ def test_transport_security_allowlists() -> None:
     assert "https://app.example.com" in origins
     # Off loopback with no hostname given, the token guards the server instead.
     assert not transport_security(EVERYWHERE).enable_dns_rebinding_protection
+
+
+@pytest.mark.integration
+def test_a_plain_http_url_setting_is_warned_about_once_at_start_up(tmp_path: Path) -> None:
+    # stdio with stdin at EOF: the server starts, logs, and stops.
+    done = _run_main(
+        tmp_path,
+        PUBLIC_BASE_URL="http://leads.example.com/",
+        SLACK_API_URL="http://127.0.0.1:9/api/",  # loopback: fine
+    )
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "plain http://" in line]
+    # The operator sees one WARNING line naming the setting and the host.
+    assert len(warnings) == 1, done.stderr
+    assert "level=warning" in warnings[0]
+    assert "PUBLIC_BASE_URL" in warnings[0]
+    assert "leads.example.com" in warnings[0]
