@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -11,6 +12,8 @@ from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError, load_settings
 
 __all__ = ["configure_bot_logging", "load_bot_settings", "parse_args", "program_name", "start"]
+
+log = logging.getLogger(__name__)
 
 SETTINGS_HELP = """\
 settings (environment, or .env in the working directory; see .env.example):
@@ -106,9 +109,14 @@ def _require_workers_possible(settings: Settings) -> None:
 
 
 def configure_bot_logging(settings: Settings) -> None:
-    """Structured logs in the configured format, with every secret redacted."""
+    """Structured logs in the configured format, with every secret redacted.
+
+    Then, once per process, a warning for each plain-http URL setting.
+    """
     configure_logging(
         fmt=settings.leads_log_format,
         level=settings.leads_log_level,
         secrets=settings.secret_values(),
     )
+    for warning in settings.plain_http_warnings():
+        log.warning(warning)

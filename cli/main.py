@@ -119,6 +119,8 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         # warning (the sandbox gets a plain notice on stderr instead).
         for name in ("shared.state.connection", "shared.runtime"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    for warning in settings.plain_http_warnings():
+        log.warning(warning)
     try:
         code = asyncio.run(work(settings))
     except (InvalidDescriptionError, InvalidRequestIdError) as err:

@@ -2,13 +2,15 @@
 
 stdio by default (for desktop assistants, which start it themselves); streamable HTTP
 serves ``/mcp``. Logs go to stderr: on stdio, stdout carries the protocol.
-Exit status 2: invalid settings, or HTTP off loopback without ``MCP_AUTH_TOKEN``.
+Exit status 2: invalid settings, or HTTP off loopback without an ``MCP_AUTH_TOKEN`` of at
+least 32 characters.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -19,6 +21,8 @@ from shared.logs import configure_logging
 from shared.settings import SettingsError, load_settings
 
 EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
 
 
 def _port(text: str) -> int:
@@ -42,8 +46,9 @@ def parse_args(argv: Sequence[str] | None = None, prog: str | None = None) -> ar
         epilog="settings come from the environment (an assistant that starts this server "
         "passes them in its config's env; a .env is read only from the working directory): "
         "NYNE_API_KEY/NYNE_API_SECRET (unset: the embedded sandbox), REDIS_URL (unset: an "
-        "in-process store), MCP_AUTH_TOKEN (bearer token over HTTP; required off loopback). "
-        "Exit status 2: invalid settings, or HTTP off loopback without MCP_AUTH_TOKEN.",
+        "in-process store), MCP_AUTH_TOKEN (bearer token over HTTP; required off loopback, "
+        "at least 32 characters). Exit status 2: invalid settings, or HTTP off loopback "
+        "without such a token.",
     )
     parser.add_argument(
         "--transport",
@@ -95,6 +100,8 @@ def _main(argv: Sequence[str] | None, prog: str) -> int:
         level=settings.leads_log_level,
         secrets=settings.secret_values(),
     )
+    for warning in settings.plain_http_warnings():
+        log.warning(warning)
     token = settings.mcp_auth_token.get_secret_value() if settings.mcp_auth_token else None
     if args.transport == "streamable-http":
         problem = exposure_problem(args.host, token)

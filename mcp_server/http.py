@@ -3,19 +3,23 @@
 * **Who may call**: with ``MCP_AUTH_TOKEN`` set, every HTTP request must carry
   ``Authorization: Bearer <token>`` (compared in constant time) or gets 401. A pure ASGI
   wrapper does it rather than the SDK's OAuth resource-server hooks: it guards every path
-  (not only ``/mcp``), needs no issuer URL, and keeps SSE streaming untouched. Without a
-  token, the server only listens on loopback (:func:`exposure_problem`).
+  (not only ``/mcp``), needs no issuer URL, and keeps SSE streaming untouched. Off
+  loopback the token is required and must be at least 32 characters
+  (:func:`exposure_problem`); on loopback it is optional.
 * **Which Host/Origin**: DNS-rebinding protection answers 421/403 to a Host or Origin not
   on the allowlist. On loopback the allowlist is localhost plus ``--allowed-host`` /
   ``--allowed-origin``; off loopback it is on when allowed hosts are given, and off
   otherwise (the bearer token is then what keeps strangers out, and a reverse proxy's
   hostname need not be known in advance).
+* **No standalone stream**: the server is stateless, so it has no session to push
+  server-initiated messages on, yet the SDK answers ``GET /mcp`` with an SSE stream that
+  never ends (300 of them held 24 MB and 300 file descriptors). ``GET /mcp`` gets 405
+  instead, as the spec allows, after the token check (:class:`NoStandaloneStream`).
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 from collections.abc import Sequence
@@ -25,8 +29,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.settings import is_loopback_host
+
 __all__ = [
     "BearerAuth",
+    "NoStandaloneStream",
     "create_http_app",
     "exposure_problem",
     "is_loopback",
@@ -38,28 +45,40 @@ log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+MIN_AUTH_TOKEN_LENGTH = 32
+"""Off loopback, the shortest ``MCP_AUTH_TOKEN`` accepted: a token that can be guessed
+is no guard, and the log redaction skips values shorter than
+:data:`shared.logs.MIN_REDACTED_LENGTH`, which this stays above."""
+MAKE_A_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 - a command
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
+"""True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
 
 
 def exposure_problem(host: str, auth_token: str | None) -> str | None:
-    """Why serving on ``host`` must not start, or None when it may."""
-    if auth_token or is_loopback(host):
+    """Why serving on ``host`` must not start, or None when it may.
+
+    The message names the length of a short token, never the token itself.
+    """
+    if is_loopback(host):
         return None
-    return (
-        f"Refusing to serve MCP over HTTP on {host} without MCP_AUTH_TOKEN: anyone who can "
-        "reach this port could run searches on your API key. Set MCP_AUTH_TOKEN to a long "
-        "random value (e.g. `openssl rand -hex 32`) and send it as `Authorization: Bearer "
-        "<token>`, or listen on 127.0.0.1."
-    )
+    if not auth_token:
+        return (
+            f"Refusing to serve MCP over HTTP on {host} without MCP_AUTH_TOKEN: anyone who "
+            "can reach this port could run searches on your API key. Set MCP_AUTH_TOKEN to "
+            f"a random value of at least {MIN_AUTH_TOKEN_LENGTH} characters (make one with "
+            f"`{MAKE_A_TOKEN}`) and send it as `Authorization: Bearer <token>`, or listen "
+            "on 127.0.0.1."
+        )
+    if len(auth_token) < MIN_AUTH_TOKEN_LENGTH:
+        return (
+            f"Refusing to serve MCP over HTTP on {host}: MCP_AUTH_TOKEN is "
+            f"{len(auth_token)} characters long, and off loopback it must be at least "
+            f"{MIN_AUTH_TOKEN_LENGTH} so that it cannot be guessed. Make one with "
+            f"`{MAKE_A_TOKEN}`, or listen on 127.0.0.1."
+        )
+    return None
 
 
 def _host_patterns(host: str) -> list[str]:
@@ -137,6 +156,50 @@ class BearerAuth:
         await send({"type": "http.response.body", "body": body})
 
 
+class NoStandaloneStream:
+    """ASGI wrapper: ``GET /mcp`` gets 405 (``Allow: POST``) instead of a stream that never ends.
+
+    For the stateless server only: with no session, that stream would carry nothing but
+    hold a connection, a file descriptor and memory until the client went away. Clients
+    treat 405 as "no server-initiated messages" (the transport spec's own answer).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].rstrip("/") == MCP_PATH
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": -32000,
+                    "message": "Method Not Allowed: this server is stateless and has no "
+                    "stream for server-initiated messages; send requests with POST.",
+                },
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 405,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"allow", b"POST"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_http_app(
     server: MCPServer[Any],
     *,
@@ -150,12 +213,16 @@ def create_http_app(
     Stateless: every request stands alone, so several processes can serve behind a load
     balancer without sticky sessions (progress notifications still stream per request).
     """
+    stateless = True
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        stateless_http=True,
+        stateless_http=stateless,
         host=host,
         transport_security=transport_security(host, allowed_hosts, allowed_origins),
     )
+    if stateless:
+        app = NoStandaloneStream(app)
+    # Outermost, so an unauthenticated GET /mcp still gets 401, not 405.
     if auth_token:
         return BearerAuth(app, auth_token)
     log.warning("MCP_AUTH_TOKEN is not set: any local process can use this server over HTTP")

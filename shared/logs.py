@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["configure_logging"]
+__all__ = ["MIN_REDACTED_LENGTH", "configure_logging"]
+
+MIN_REDACTED_LENGTH = 6
+"""Secrets shorter than this are not redacted. Blanking every "a" or "tok" in a line would
+shred ordinary words, and the pattern of holes would itself spell out the secret. So the
+settings that guard something exposed have a floor above this one (``MCP_AUTH_TOKEN``
+off loopback: 32 characters, see ``mcp_server.http``)."""
 
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD_ATTRS = frozenset(
@@ -51,8 +57,10 @@ class _RedactingFormatter(logging.Formatter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        # Short values would blank out ordinary words; real secrets are long.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        # See MIN_REDACTED_LENGTH for why short values are left alone.
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         line = self.render(_fields(record))

@@ -7,7 +7,9 @@ once and pass the object down; library code takes explicit arguments instead.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -21,11 +23,36 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.client import DEFAULT_BASE_URL
 
-__all__ = ["SANDBOX_API_KEY", "SANDBOX_API_SECRET", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "SANDBOX_API_KEY",
+    "SANDBOX_API_SECRET",
+    "Settings",
+    "SettingsError",
+    "is_loopback_host",
+    "load_settings",
+]
 
 SANDBOX_API_KEY = "sandbox-key"
 """The key the local sandbox accepts by default (``python -m sandbox --api-key``)."""
 SANDBOX_API_SECRET = "sandbox-secret"  # noqa: S105 - a published local default, not a secret
+
+
+# What travels to each URL setting, for the plain-http warning.
+_URL_TRAFFIC = {
+    "public_base_url": "the API's callbacks with search results",
+    "nyne_base_url": "the API key and secret, and every search and its leads",
+    "slack_api_url": "the Slack bot token and every message",
+}
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1, ``[::1]``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(Exception):
@@ -143,6 +170,29 @@ class Settings(BaseSettings):
         """The values of every secret that is set (each ``SecretStr``), for log redaction."""
         values = (getattr(self, name) for name in type(self).model_fields)
         return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
+    def plain_http_warnings(self) -> list[str]:
+        """A warning for each URL setting that is plain ``http://`` to a non-loopback host.
+
+        Valid but unencrypted: anyone on the path can read or change that traffic. Each
+        names the setting and the host only (a URL may carry credentials).
+        """
+        warnings = []
+        for name, carries in _URL_TRAFFIC.items():
+            url = getattr(self, name)
+            if not url or not url.lower().startswith("http://"):
+                continue
+            try:
+                host = urlsplit(url).hostname or ""
+            except ValueError:  # e.g. an unclosed "[": not loopback either
+                host = ""
+            if is_loopback_host(host):
+                continue
+            warnings.append(
+                f"{name.upper()} uses plain http:// to {host or 'a non-loopback host'}: "
+                f"{carries} would travel unencrypted. Use https://."
+            )
+        return warnings
 
     def require(self, *names: str) -> None:
         """Fail fast, naming the variables, if any of these settings is unset."""

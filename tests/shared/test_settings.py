@@ -137,3 +137,43 @@ def test_blank_values_from_a_copied_env_example_mean_unset() -> None:
     settings = load_settings()
     assert settings.uses_sandbox
     assert settings.redis_url is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "warned"),
+    [
+        ({}, []),
+        ({"public_base_url": "https://leads.example.com/"}, []),
+        ({"public_base_url": "http://127.0.0.1:3000/"}, []),
+        ({"public_base_url": "http://127.8.9.10/"}, []),
+        ({"public_base_url": "http://localhost:3000/"}, []),
+        ({"slack_api_url": "http://[::1]:9000/api/"}, []),
+        ({"public_base_url": "http://leads.example.com/"}, ["PUBLIC_BASE_URL"]),
+        ({"nyne_base_url": "http://10.0.0.5:8080/"}, ["NYNE_BASE_URL"]),
+        ({"slack_api_url": "http://0.0.0.0/api/"}, ["SLACK_API_URL"]),
+        ({"slack_api_url": "http://[2001:db8::1]/api/"}, ["SLACK_API_URL"]),
+        ({"nyne_base_url": "http://localhost.evil.example/"}, ["NYNE_BASE_URL"]),
+        (
+            {
+                "public_base_url": "http://a.example/",
+                "nyne_base_url": "http://b.example/",
+                "slack_api_url": "http://c.example/",
+            },
+            ["PUBLIC_BASE_URL", "NYNE_BASE_URL", "SLACK_API_URL"],
+        ),
+    ],
+)
+def test_plain_http_to_a_non_loopback_host_is_warned_about(
+    overrides: dict[str, str], warned: list[str]
+) -> None:
+    warnings = Settings(_env_file=None, **overrides).plain_http_warnings()  # type: ignore[arg-type]
+    assert [warning.split()[0] for warning in warnings] == warned
+    assert all("https://" in warning for warning in warnings)
+
+
+def test_plain_http_warnings_name_the_host_never_the_credentials() -> None:
+    settings = Settings(_env_file=None, public_base_url="http://user:hunter22@leads.example.com/")
+    (warning,) = settings.plain_http_warnings()
+    assert "leads.example.com" in warning
+    assert "hunter22" not in warning
+    assert "user" not in warning
