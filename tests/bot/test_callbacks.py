@@ -11,12 +11,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import redis.asyncio as aioredis
 
 from sandbox.embedded import RunningSandbox
 from shared.polling import PollSchedule
+from shared.state.store import CALLBACK_GRACE_SECONDS, token_digest
 from tests.bot.support import (
     DESCRIPTION,
     FAST_POLLS,
+    KEYS,
     NO_POLLS,
     ONE_SET_OF_25,
     BotUnderTest,
@@ -188,3 +191,33 @@ async def test_without_the_callback_the_sweep_delivers_the_same_way(
     assert record is not None
     assert record.has_callback
     assert record.polls >= 1
+
+
+async def test_a_finished_searchs_token_takes_late_retries_then_dies(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    # Before: the token stayed valid for a week after its search was done.
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = await started.finished_body(bot.sandbox)
+    token = started.callback_url.rsplit("/", 1)[1]
+    key = KEYS.token(token_digest(token))
+
+    first = await bot.http.post(started.callback_url, content=body)
+    assert first.json() == {"ok": True, "outcome": "accepted"}
+    # The API retrying right after (it missed our answer): still a 2xx, so it stops.
+    retry = await bot.http.post(started.callback_url, content=body)
+    assert retry.status_code == 200
+    assert retry.json() == {"ok": True, "outcome": "duplicate"}
+
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert 0 < await client.ttl(key) <= CALLBACK_GRACE_SECONDS <= 400
+        await bot.delivered(started.parent_ts, started.since, redis_url)
+        await client.delete(key)  # stands in for the grace running out
+    finally:
+        await client.aclose()
+    late = await bot.http.post(started.callback_url, content=body)
+    assert late.status_code == 404
+    assert late.json() == {"ok": False, "outcome": "unknown_token"}
