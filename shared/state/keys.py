@@ -9,7 +9,8 @@ Per search (``rid`` = request ID; TTL: max pending age + retention, then retenti
   so Redis keeps it in its compact encoding; plus ``token``, the digest of its callback
   token, so completing the search can find the token key.
 - ``leads:description:{rid}`` — string: the description (up to 2000 characters).
-- ``leads:results:{rid}`` — string: the results as JSON, zlib-compressed, base64.
+- ``leads:results:{rid}`` — string: the results (the first ``MAX_LEADS_KEPT``) as JSON,
+  zlib-compressed, base64.
 - ``leads:token:<sha256(token)[:32]>`` — string: the request ID a callback token belongs to
   (TTL: the search's until it finishes, then ``CALLBACK_GRACE_SECONDS``: the API's retries).
 

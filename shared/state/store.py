@@ -26,7 +26,14 @@ from shared.models import Lead
 from shared.state.keys import Keys
 from shared.state.records import SearchRecord, SearchState
 
-__all__ = ["CALLBACK_GRACE_SECONDS", "Completion", "ReuseClaim", "SearchStore", "StoreTimings"]
+__all__ = [
+    "CALLBACK_GRACE_SECONDS",
+    "MAX_LEADS_KEPT",
+    "Completion",
+    "ReuseClaim",
+    "SearchStore",
+    "StoreTimings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +108,12 @@ REUSE_CLAIM_SECONDS = 150
 """How long a claim to submit a description lives, and how long identical requests wait
 for it: longer than a submission may take (~90 s for its turn in the rate limiter, then
 the POST), so nobody gives up on a claimant that is still on its way."""
+
+MAX_LEADS_KEPT = 100
+"""How many leads of one search are kept (the first ones, in the API's order); the rest are
+dropped. One callback can carry any number of leads, and every front shows what is kept
+(a chat front posted 1,000 tiny ones as 63 messages). The search's ``results_count``
+stays what the API said, so a front can tell how many were left out."""
 
 CALLBACK_GRACE_SECONDS = 400
 """How long a callback token stays valid once its search is finished: the API's retry
@@ -253,14 +266,16 @@ class SearchStore:
     ) -> tuple[Completion, SearchRecord | None]:
         """Finish a search exactly once, however many processes try at the same time.
 
-        Returns the outcome, and the finished record when this call won.
+        Only the first :data:`MAX_LEADS_KEPT` of ``results`` are kept; ``results_count``
+        (when given) is stored as the API said it. Returns the outcome, and the finished
+        record when this call won.
         """
         if not state.is_terminal:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
         blob = ""
         if results:
-            raw = _LEADS.dump_json(results, exclude_none=True)
+            raw = _LEADS.dump_json(results[:MAX_LEADS_KEPT], exclude_none=True)
             # Level 1: most of the saving at a fraction of the CPU (this runs per callback).
             blob = base64.b64encode(zlib.compress(raw, 1)).decode()
         count_found = results_count if results_count is not None else len(results or [])

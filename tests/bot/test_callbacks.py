@@ -28,6 +28,7 @@ from tests.bot.support import (
     callback_url,
     headings,
     latest_request_id,
+    message_text,
     new_port,
     running_bot,
     settled,
@@ -221,3 +222,40 @@ async def test_a_finished_searchs_token_takes_late_retries_then_dies(
     late = await bot.http.post(started.callback_url, content=body)
     assert late.status_code == 404
     assert late.json() == {"ok": False, "outcome": "unknown_token"}
+
+
+def tiny_leads(count: int) -> list[dict[str, Any]]:
+    """Leads as small as the API may send them: a URL, a word and a name."""
+    return [
+        {
+            "platform": "linkedin",
+            "post_url": f"https://www.linkedin.com/feed/update/urn:li:activity:{n}",
+            "post_content": "hi",
+            "author": {"name": f"Person {n}", "username": f"person{n}"},
+        }
+        for n in range(count)
+    ]
+
+
+async def test_a_callback_with_150_leads_posts_the_first_100_and_says_so(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    # Before: every lead was posted; 1,000 tiny ones became 63 thread messages.
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = json.loads(await started.finished_body(bot.sandbox))
+    body.update(results=tiny_leads(150), results_count=150)
+    answer = await bot.http.post(started.callback_url, content=json.dumps(body))
+    assert answer.status_code == 200
+
+    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+    spans = headings(replies)
+    assert spans
+    assert all(span.endswith(" of 100") for span in spans)  # the thread holds 100 cards
+    assert spans[-1].endswith("–100 of 100")
+    parent = message_text(bot.parent(started.parent_ts))
+    assert "150 leads found* — the first 100 are in the thread (50 left out)" in parent
+    record = await bot.runtime.service.get(started.request_id)
+    assert record is not None
+    assert record.results_count == 150  # as the API said

@@ -11,7 +11,13 @@ import redis.asyncio as aioredis
 
 from shared.models import Author, Lead
 from shared.state.records import Origin, SearchRecord, SearchState
-from shared.state.store import CALLBACK_GRACE_SECONDS, Completion, SearchStore, token_digest
+from shared.state.store import (
+    CALLBACK_GRACE_SECONDS,
+    MAX_LEADS_KEPT,
+    Completion,
+    SearchStore,
+    token_digest,
+)
 
 RID = "a" * 64
 
@@ -165,6 +171,22 @@ async def test_completing_a_search_without_a_token_touches_no_token_key(
     outcome, _ = await store.complete(RID, SearchState.FAILED, error="boom")
     assert outcome is Completion.WON
     assert [key async for key in redis.scan_iter(match="leads:token:*")] == []
+
+
+async def test_a_search_keeps_its_first_100_leads_and_the_apis_count(
+    store: SearchStore,
+) -> None:
+    # Before: every lead was kept, and one callback with 1,000 became 63 chat messages.
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    sent = leads(150)
+    outcome, finished = await store.complete(
+        RID, SearchState.COMPLETED, results=sent, results_count=1000
+    )
+    assert outcome is Completion.WON
+    assert finished is not None
+    assert finished.results_count == 1000  # as the API said
+    assert MAX_LEADS_KEPT == 100
+    assert await store.get_results(RID) == sent[:MAX_LEADS_KEPT]
 
 
 async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> None:
