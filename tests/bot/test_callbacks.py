@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from sandbox.embedded import RunningSandbox
+from shared.logs import KeyValueFormatter
 from shared.polling import PollSchedule
 from shared.state.store import CALLBACK_GRACE_SECONDS, token_digest
 from tests.bot.support import (
@@ -259,3 +262,29 @@ async def test_a_callback_with_150_leads_posts_the_first_100_and_says_so(
     record = await bot.runtime.service.get(started.request_id)
     assert record is not None
     assert record.results_count == 150  # as the API said
+
+
+async def test_a_forged_path_with_control_characters_logs_one_escaped_line(
+    callback_bot: BotUnderTest,
+) -> None:
+    # Before: the URL-decoded path reached the key=value log raw, so a stranger could
+    # overwrite a log line (CR) or send escape sequences to whoever reads the log (ESC).
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        answer = await callback_bot.http.post(
+            f"{callback_bot.url}/callbacks/nyne/%0dFAKE%09x%1b[31m", content="{}"
+        )
+    finally:
+        root.removeHandler(handler)
+    assert answer.status_code == 404  # the sender learns only that the token is unknown
+    logged = [line for line in lines.getvalue().splitlines() if "unknown token" in line]
+    assert len(logged) == 1
+    (line,) = logged
+    assert 'path="/callbacks/nyne/\\rFAKE\\tx\\x1b[31m"' in line
+    captured = lines.getvalue()
+    assert all(line.startswith("ts=") for line in captured.splitlines())  # no forged line
+    assert not [c for c in "\r\t\x1b" if c in captured]
