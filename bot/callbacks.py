@@ -78,8 +78,16 @@ def _answer(status: int, outcome: str) -> web.Response:
     return web.json_response({"ok": 200 <= status < 300, "outcome": outcome}, status=status)
 
 
-def _unknown_token() -> web.Response:
-    log.warning("callback with an unknown token refused")
+_PATH_LOGGED_MAX = 200
+
+
+def _unknown_token(request: web.Request) -> web.Response:
+    # The path says what was tried (a stale deployment's URL, a probe). It is the sender's
+    # text, URL-decoded: the log formatter escapes its controls; here it is only clipped.
+    log.warning(
+        "callback with an unknown token refused",
+        extra={"path": request.path[:_PATH_LOGGED_MAX]},
+    )
     return _answer(404, "unknown_token")
 
 
@@ -100,7 +108,7 @@ async def handle_nyne_callback(request: web.Request) -> web.Response:
     except Exception as err:  # the request's boundary: any failure is a 503, logged
         return _unavailable(err)
     if request_id is None:
-        return _unknown_token()
+        return _unknown_token(request)
     try:
         body = await _read_at_most(request, MAX_CALLBACK_BYTES)
     except _TooLarge:
@@ -111,5 +119,5 @@ async def handle_nyne_callback(request: web.Request) -> web.Response:
     except Exception as err:  # the request's boundary: any failure is a 503, logged
         return _unavailable(err)
     if outcome is CallbackOutcome.UNKNOWN_TOKEN:  # its search expired from Redis meanwhile
-        return _unknown_token()
+        return _unknown_token(request)
     return _answer(_STATUS[outcome], outcome.name.lower())

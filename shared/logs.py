@@ -45,11 +45,33 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+# Backslash escapes for the characters that would break a key=value line or its quoting.
+_NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    if (named := _NAMED_ESCAPES.get(char)) is not None:
+        return named
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def _kv_value(value: Any) -> str:
+    """A value as one token: bare when plain, else quoted with every control escaped.
+
+    Values carry untrusted text (a URL-decoded path, a description), so no character of
+    theirs may reach the line raw: a CR or LF would forge a line, an ESC would drive the
+    reader's terminal, a TAB or bidi control would disguise fields. Anything Python does not
+    call printable is written as a backslash escape (``\\r``, ``\\x1b``, ``\\u202e``).
+    """
     text = str(value)
-    if text == "" or any(c in text for c in ' ="\n'):
-        return json.dumps(text)
-    return text
+    if text and text.isprintable() and not any(c in text for c in ' ="\\'):
+        return text
+    return '"' + "".join(map(_escape, text)) + '"'
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -134,20 +134,32 @@ def parent_summary(
 ) -> SlackMessage:
     """The parent once the search is over: the outcome in one glance.
 
-    With ``desk``, it also says how many leads are new to the channel, how many were
+    When the API found more leads than were kept (``search.results_count`` over
+    ``len(leads)``: the core keeps the first ``MAX_LEADS_KEPT``), it says how many were left
+    out. With ``desk``, it also says how many leads are new to the channel, how many were
     shared here before, and how many came from muted authors and were left out. With
     ``export`` (the delivery's ID), it ends with the **Export CSV** button.
     """
     took = f"took {duration(search.elapsed_seconds)}" if search.elapsed_seconds is not None else ""
     if search.status is SearchState.COMPLETED and leads:
-        count = plural(len(leads), "lead")
+        kept = len(leads)
+        found = max(search.results_count or 0, kept)
+        count = plural(kept, "lead")
+        if found > kept:  # "1,000 leads found — the first 100 are in the thread (900 left out)"
+            headline = (
+                f"*{plural(found, 'lead')} found* — the first {kept:,} are in the thread "
+                f"({found - kept:,} left out) ·"
+            )
+            words = f"{plural(found, 'lead')} found, the first {kept:,} shown"
+        else:
+            headline, words = f"*{count}* —", f"{count} found"
         credit = (
             "reused an identical recent search, so no new credit was spent"
             if reused
             else "1 credit spent"
         )
         facts = " · ".join(part for part in (took, credit) if part)
-        text = f":white_check_mark: *{count}* — {per_platform(lead.platform for lead in leads)}\n"
+        text = f":white_check_mark: {headline} {per_platform(lead.platform for lead in leads)}\n"
         if desk is not None:
             text += f"{desk.line()}\n"
         text += f"{facts} · the cards are in the thread :thread:"
@@ -160,7 +172,7 @@ def parent_summary(
                 "value": export,
             }
             blocks.append({"type": "actions", "elements": [button]})
-        return header.message(blocks, f"{count} found")
+        return header.message(blocks, words)
     if search.status is SearchState.COMPLETED:
         line = ":information_source: *No leads found* — no credit was spent."
         if took:

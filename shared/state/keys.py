@@ -6,10 +6,13 @@ several of them stay within one Cluster slot. Every key gets a TTL when written.
 Per search (``rid`` = request ID; TTL: max pending age + retention, then retention once done):
 
 - ``leads:search:{rid}`` — hash: the search record (``records.py``), short values only
-  so Redis keeps it in its compact encoding.
+  so Redis keeps it in its compact encoding; plus ``token``, the digest of its callback
+  token, so completing the search can find the token key.
 - ``leads:description:{rid}`` — string: the description (up to 2000 characters).
-- ``leads:results:{rid}`` — string: the results as JSON, zlib-compressed, base64.
-- ``leads:token:<sha256(token)[:32]>`` — string: the request ID a callback token belongs to.
+- ``leads:results:{rid}`` — string: the results (the first ``MAX_LEADS_KEPT``) as JSON,
+  zlib-compressed, base64.
+- ``leads:token:<sha256(token)[:32]>`` — string: the request ID a callback token belongs to
+  (TTL: the search's until it finishes, then ``CALLBACK_GRACE_SECONDS``: the API's retries).
 
 Shared (TTL refreshed to 30 days at every write):
 

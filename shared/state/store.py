@@ -26,7 +26,14 @@ from shared.models import Lead
 from shared.state.keys import Keys
 from shared.state.records import SearchRecord, SearchState
 
-__all__ = ["Completion", "ReuseClaim", "SearchStore", "StoreTimings"]
+__all__ = [
+    "CALLBACK_GRACE_SECONDS",
+    "MAX_LEADS_KEPT",
+    "Completion",
+    "ReuseClaim",
+    "SearchStore",
+    "StoreTimings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +56,15 @@ return 1
 
 # KEYS: search hash, results, description. ARGV: status, now, results_count, error, blob,
 # ttl, polled.
-# Returns 1 for the one attempt that completes the search, 0 if it was already done.
+# Returns {1, token digest or ''} for the one attempt that completes the search, {0, ''} if
+# it was already done, {-1, ''} for an unknown search. The token key itself is re-expired by
+# the caller: it has no hash tag (it is looked up by digest alone), so on a Cluster it sits
+# in another slot than the search and a script may not touch it.
 _COMPLETE = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return -1 end
+if not current then return {{-1, ''}} end
 if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
-if string.find('{_TERMINAL}', current, 1, true) then return 0 end
+if string.find('{_TERMINAL}', current, 1, true) then return {{0, ''}} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2],
            'results_count', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
@@ -63,7 +73,7 @@ redis.call('HINCRBY', KEYS[1], 'rev', 1)
 if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6]) end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[3], ARGV[6])
-return 1
+return {{1, redis.call('HGET', KEYS[1], 'token') or ''}}
 """
 
 # KEYS[1] polls zset. ARGV: now, lease, limit. Claims up to `limit` due searches by
@@ -98,6 +108,17 @@ REUSE_CLAIM_SECONDS = 150
 """How long a claim to submit a description lives, and how long identical requests wait
 for it: longer than a submission may take (~90 s for its turn in the rate limiter, then
 the POST), so nobody gives up on a claimant that is still on its way."""
+
+MAX_LEADS_KEPT = 100
+"""How many leads of one search are kept (the first ones, in the API's order); the rest are
+dropped. One callback can carry any number of leads, and every front shows what is kept
+(a chat front posted 1,000 tiny ones as 63 messages). The search's ``results_count``
+stays what the API said, so a front can tell how many were left out."""
+
+CALLBACK_GRACE_SECONDS = 400
+"""How long a callback token stays valid once its search is finished: the API's retry
+schedule (1 + 5 + 15 + 60 + 300 = 381 s after the first attempt) plus a margin, so a late
+retry still gets its 2xx (a duplicate) and the token is refused as unknown after that."""
 
 UNKNOWN_ID_SECONDS = 600
 """How long a request ID the API did not know is remembered as unknown."""
@@ -183,7 +204,10 @@ class SearchStore:
             pipe.expire(k.search(record.request_id), ttl)
             pipe.set(k.description(record.request_id), record.description, ex=ttl)
             if callback_token is not None:
-                pipe.set(k.token(token_digest(callback_token)), record.request_id, ex=ttl)
+                digest = token_digest(callback_token)
+                pipe.set(k.token(digest), record.request_id, ex=ttl)
+                # Completion finds the token from the search, to cut its life short then.
+                pipe.hset(k.search(record.request_id), "token", digest)
             pipe.zadd(k.polls, {record.request_id: first_poll_at})
             pipe.zadd(k.recent, {record.request_id: record.created_at.timestamp()})
             pipe.zremrangebyrank(k.recent, 0, -self.timings.recent_kept - 1)
@@ -242,18 +266,20 @@ class SearchStore:
     ) -> tuple[Completion, SearchRecord | None]:
         """Finish a search exactly once, however many processes try at the same time.
 
-        Returns the outcome, and the finished record when this call won.
+        Only the first :data:`MAX_LEADS_KEPT` of ``results`` are kept; ``results_count``
+        (when given) is stored as the API said it. Returns the outcome, and the finished
+        record when this call won.
         """
         if not state.is_terminal:
             raise ValueError(f"{state} is not a final state")
         k = self.keys
         blob = ""
         if results:
-            raw = _LEADS.dump_json(results, exclude_none=True)
+            raw = _LEADS.dump_json(results[:MAX_LEADS_KEPT], exclude_none=True)
             # Level 1: most of the saving at a fraction of the CPU (this runs per callback).
             blob = base64.b64encode(zlib.compress(raw, 1)).decode()
         count_found = results_count if results_count is not None else len(results or [])
-        outcome = await self._complete(
+        outcome, digest = await self._complete(
             keys=[k.search(request_id), k.results(request_id), k.description(request_id)],
             args=[
                 state.value,
@@ -267,12 +293,15 @@ class SearchStore:
         )
         if int(outcome) != 1:
             return (Completion.ALREADY_DONE if int(outcome) == 0 else Completion.UNKNOWN), None
-        # One round trip: no more polls, and the finished record for the announcement.
+        # One round trip: no more polls, the callback token only lives through the API's
+        # retries now, and the finished record for the announcement.
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(k.polls, request_id)
+            if digest:
+                pipe.expire(k.token(digest), CALLBACK_GRACE_SECONDS)
             pipe.hgetall(k.search(request_id))
             pipe.get(k.description(request_id))
-            _, fields, description = await pipe.execute()
+            *_, fields, description = await pipe.execute()
         record = SearchRecord.from_hash(fields, description or "") if fields else None
         return Completion.WON, record
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,12 +13,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import redis.asyncio as aioredis
 
 from sandbox.embedded import RunningSandbox
+from shared.logs import KeyValueFormatter
 from shared.polling import PollSchedule
+from shared.state.store import CALLBACK_GRACE_SECONDS, token_digest
 from tests.bot.support import (
     DESCRIPTION,
     FAST_POLLS,
+    KEYS,
     NO_POLLS,
     ONE_SET_OF_25,
     BotUnderTest,
@@ -25,6 +31,7 @@ from tests.bot.support import (
     callback_url,
     headings,
     latest_request_id,
+    message_text,
     new_port,
     running_bot,
     settled,
@@ -188,3 +195,96 @@ async def test_without_the_callback_the_sweep_delivers_the_same_way(
     assert record is not None
     assert record.has_callback
     assert record.polls >= 1
+
+
+async def test_a_finished_searchs_token_takes_late_retries_then_dies(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    # Before: the token stayed valid for a week after its search was done.
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = await started.finished_body(bot.sandbox)
+    token = started.callback_url.rsplit("/", 1)[1]
+    key = KEYS.token(token_digest(token))
+
+    first = await bot.http.post(started.callback_url, content=body)
+    assert first.json() == {"ok": True, "outcome": "accepted"}
+    # The API retrying right after (it missed our answer): still a 2xx, so it stops.
+    retry = await bot.http.post(started.callback_url, content=body)
+    assert retry.status_code == 200
+    assert retry.json() == {"ok": True, "outcome": "duplicate"}
+
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert 0 < await client.ttl(key) <= CALLBACK_GRACE_SECONDS <= 400
+        await bot.delivered(started.parent_ts, started.since, redis_url)
+        await client.delete(key)  # stands in for the grace running out
+    finally:
+        await client.aclose()
+    late = await bot.http.post(started.callback_url, content=body)
+    assert late.status_code == 404
+    assert late.json() == {"ok": False, "outcome": "unknown_token"}
+
+
+def tiny_leads(count: int) -> list[dict[str, Any]]:
+    """Leads as small as the API may send them: a URL, a word and a name."""
+    return [
+        {
+            "platform": "linkedin",
+            "post_url": f"https://www.linkedin.com/feed/update/urn:li:activity:{n}",
+            "post_content": "hi",
+            "author": {"name": f"Person {n}", "username": f"person{n}"},
+        }
+        for n in range(count)
+    ]
+
+
+async def test_a_callback_with_150_leads_posts_the_first_100_and_says_so(
+    callback_bot: BotUnderTest, redis_url: str
+) -> None:
+    # Before: every lead was posted; 1,000 tiny ones became 63 thread messages.
+    bot = callback_bot
+    bot.sandbox.faults.update({"drop_callbacks": 1})
+    started = await start_search(bot, redis_url)
+    body = json.loads(await started.finished_body(bot.sandbox))
+    body.update(results=tiny_leads(150), results_count=150)
+    answer = await bot.http.post(started.callback_url, content=json.dumps(body))
+    assert answer.status_code == 200
+
+    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+    spans = headings(replies)
+    assert spans
+    assert all(span.endswith(" of 100") for span in spans)  # the thread holds 100 cards
+    assert spans[-1].endswith("–100 of 100")
+    parent = message_text(bot.parent(started.parent_ts))
+    assert "150 leads found* — the first 100 are in the thread (50 left out)" in parent
+    record = await bot.runtime.service.get(started.request_id)
+    assert record is not None
+    assert record.results_count == 150  # as the API said
+
+
+async def test_a_forged_path_with_control_characters_logs_one_escaped_line(
+    callback_bot: BotUnderTest,
+) -> None:
+    # Before: the URL-decoded path reached the key=value log raw, so a stranger could
+    # overwrite a log line (CR) or send escape sequences to whoever reads the log (ESC).
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        answer = await callback_bot.http.post(
+            f"{callback_bot.url}/callbacks/nyne/%0dFAKE%09x%1b[31m", content="{}"
+        )
+    finally:
+        root.removeHandler(handler)
+    assert answer.status_code == 404  # the sender learns only that the token is unknown
+    logged = [line for line in lines.getvalue().splitlines() if "unknown token" in line]
+    assert len(logged) == 1
+    (line,) = logged
+    assert 'path="/callbacks/nyne/\\rFAKE\\tx\\x1b[31m"' in line
+    captured = lines.getvalue()
+    assert all(line.startswith("ts=") for line in captured.splitlines())  # no forged line
+    assert not [c for c in "\r\t\x1b" if c in captured]

@@ -26,6 +26,31 @@ def test_key_value_lines_carry_the_extra_fields() -> None:
     assert "level=info" in line
 
 
+def test_control_characters_in_values_are_escaped_onto_one_line() -> None:
+    # Before: a value without a space or quote went out raw, so a URL-decoded path could
+    # start a forged line (CR LF) or colour the reader's terminal (ESC).
+    line = KeyValueFormatter().format(
+        record("callback refused", path="/callbacks/nyne/\r\nFAKE=1\x1b[31m", tab="a\tb")
+    )
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\x1b" not in line
+    assert "\t" not in line
+    assert 'path="/callbacks/nyne/\\r\\nFAKE=1\\x1b[31m"' in line
+    assert 'tab="a\\tb"' in line
+
+
+def test_other_unprintable_characters_and_quoting_are_escaped() -> None:
+    line = KeyValueFormatter().format(
+        record("x", bidi="evil\u202etxt", quote='say "hi"', slash="a\\b", empty="", plain="café")
+    )
+    assert 'bidi="evil\\u202etxt"' in line
+    assert 'quote="say \\"hi\\""' in line
+    assert 'slash="a\\\\b"' in line
+    assert 'empty=""' in line
+    assert "plain=café" in line  # printable text stays readable
+
+
 def test_json_lines_parse() -> None:
     fields = json.loads(JsonFormatter().format(record("search completed", request_id="abc")))
     assert fields["msg"] == "search completed"

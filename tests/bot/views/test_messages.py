@@ -261,6 +261,20 @@ def test_the_parent_goes_through_the_phases_then_sums_up() -> None:
     assert "no new credit" in reused
 
 
+def test_the_summary_says_how_many_leads_were_left_out() -> None:
+    header = ParentHeader.of(search(), "U0ALICE")
+    leads = [plain_lead(n) for n in range(100)]
+    summary = parent_summary(header, search(count=1000), leads, reused=False)
+    assert_sendable(summary)
+    text = message_text(summary.as_args())
+    assert "*1,000 leads found* — the first 100 are in the thread (900 left out)" in text
+    assert "1,000 leads found, the first 100 shown" in summary.text  # the notification
+    # All of them kept: no word of leaving any out.
+    whole = message_text(parent_summary(header, search(count=100), leads, reused=False).as_args())
+    assert "*100 leads* —" in whole
+    assert "left out" not in whole
+
+
 def test_pending_reads_as_queued_so_the_parent_is_not_edited_for_it() -> None:
     assert same_phase("queued", SearchState.PENDING)
     assert not same_phase("pending", SearchState.ANALYZING)

@@ -11,7 +11,13 @@ import redis.asyncio as aioredis
 
 from shared.models import Author, Lead
 from shared.state.records import Origin, SearchRecord, SearchState
-from shared.state.store import Completion, SearchStore, token_digest
+from shared.state.store import (
+    CALLBACK_GRACE_SECONDS,
+    MAX_LEADS_KEPT,
+    Completion,
+    SearchStore,
+    token_digest,
+)
 
 RID = "a" * 64
 
@@ -134,6 +140,53 @@ async def test_callback_tokens_are_stored_hashed_and_resolve(
     assert await redis.exists(store.keys.token(token_digest(token)))
     assert store.same_request_id(RID, RID)
     assert not store.same_request_id(RID, "b" * 64)
+
+
+async def test_a_finished_searchs_token_lives_only_through_the_apis_retries(
+    store: SearchStore, redis: aioredis.Redis
+) -> None:
+    # Before: the token kept the search's TTL, valid for a week after its search was done.
+    token = store.new_callback_token()
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=token)
+    key = store.keys.token(token_digest(token))
+    assert await redis.ttl(key) > 7 * 24 * 3600  # while it runs: as long as the search
+
+    outcome, _ = await store.complete(RID, SearchState.COMPLETED, results=leads(1), polled=True)
+    assert outcome is Completion.WON
+    assert 0 < await redis.ttl(key) <= CALLBACK_GRACE_SECONDS <= 400
+    assert CALLBACK_GRACE_SECONDS > 1 + 5 + 15 + 60 + 300  # every retry of the API fits
+    assert await store.resolve_token(token) == RID  # a late retry is still recognised
+
+    # A second completion (a duplicate callback) does not lengthen it again.
+    await redis.expire(key, 5)
+    outcome, _ = await store.complete(RID, SearchState.COMPLETED, results=leads(1))
+    assert outcome is Completion.ALREADY_DONE
+    assert await redis.ttl(key) <= 5
+
+
+async def test_completing_a_search_without_a_token_touches_no_token_key(
+    store: SearchStore, redis: aioredis.Redis
+) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    outcome, _ = await store.complete(RID, SearchState.FAILED, error="boom")
+    assert outcome is Completion.WON
+    assert [key async for key in redis.scan_iter(match="leads:token:*")] == []
+
+
+async def test_a_search_keeps_its_first_100_leads_and_the_apis_count(
+    store: SearchStore,
+) -> None:
+    # Before: every lead was kept, and one callback with 1,000 became 63 chat messages.
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    sent = leads(150)
+    outcome, finished = await store.complete(
+        RID, SearchState.COMPLETED, results=sent, results_count=1000
+    )
+    assert outcome is Completion.WON
+    assert finished is not None
+    assert finished.results_count == 1000  # as the API said
+    assert MAX_LEADS_KEPT == 100
+    assert await store.get_results(RID) == sent[:MAX_LEADS_KEPT]
 
 
 async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> None:
