@@ -252,6 +252,14 @@ class DeliveryStore:
         plan: str | None = await self.redis.get(self.keys.thread_plan(delivery_id))
         return plan
 
+    async def thread_plans(self, delivery_ids: list[str]) -> list[str | None]:
+        """The thread plans of several deliveries, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for delivery_id in delivery_ids:
+                pipe.get(self.keys.thread_plan(delivery_id))
+            plans: list[str | None] = await pipe.execute()
+        return plans
+
     async def keep_thread_plan(self, delivery_id: str, plan: str) -> str:
         """Keep ``plan`` unless the delivery already has one; the plan kept (JSON)."""
         key = self.keys.thread_plan(delivery_id)

@@ -34,7 +34,7 @@ async def publish_home(
 ) -> None:
     """Build and publish ``user_id``'s App Home from Redis (``notice`` on top, if any)."""
     claims = await bot.services.desk.claims_of(team_id, user_id)
-    plans = [await bot.services.deliveries.thread_plan(c.delivery_id) for c in claims]
+    plans = await bot.services.deliveries.thread_plans([c.delivery_id for c in claims])
     threads = [ThreadPlan.model_validate_json(p).link if p else None for p in plans]
     recent = await bot.runtime.store.recent(_RECENT_SCANNED)
     mine = [
