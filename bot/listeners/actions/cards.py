@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
@@ -44,61 +44,49 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
 
 
 Work = Callable[[BotContext, AsyncWebClient, CardClick, Say], Coroutine[Any, Any, None]]
+Listener = Callable[..., Awaitable[None]]
 
 
-async def _answer(
-    work: Work,
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    """Ack, then do ``work`` for the click; any failure ends here, told to the clicker."""
-    await ack()
-    bot = bot_context(context)
+def _listener(work: Work, doc: str) -> Listener:
+    """A Bolt listener that acks, then does ``work`` for the click; any failure ends there,
+    told to the clicker. (Bolt passes arguments by name: the signature is the contract.)"""
 
-    async def say(message: SlackMessage) -> None:
-        await respond_ephemeral(respond, message)
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        bot = bot_context(context)
 
-    click = _click(body, action)
-    if click is None:
-        log.warning("an action without the fields Slack always sends; ignored")
-        await say(notices.click_notice("expired"))
-        return
-    try:
-        await bot.run_tracked(work(bot, client, click, say))
-    except Exception:
-        log.exception("%s failed", click.action_id, extra={"user_id": click.user_id})
+        async def say(message: SlackMessage) -> None:
+            await respond_ephemeral(respond, message)
+
+        click = _click(body, action)
+        if click is None:
+            log.warning("an action without the fields Slack always sends; ignored")
+            await say(notices.click_notice("expired"))
+            return
         try:
-            await say(notices.unexpected_error())
-        except (SlackApiError, OSError, ValueError):
-            log.warning("could not tell the user about the failure", exc_info=True)
+            await bot.run_tracked(work(bot, client, click, say))
+        except Exception:
+            log.exception("%s failed", click.action_id, extra={"user_id": click.user_id})
+            try:
+                await say(notices.unexpected_error())
+            except (SlackApiError, OSError, ValueError):
+                log.warning("could not tell the user about the failure", exc_info=True)
+
+    listener.__doc__ = doc
+    return listener
 
 
-async def handle_card_action(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    """Claim, Release, Not relevant or Undo on one card."""
-    await _answer(handle_card_click, ack, body, action, respond, client, context)
-
-
-async def handle_export_action(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    """Export CSV under a search's summary."""
-    await _answer(export_thread, ack, body, action, respond, client, context)
+handle_card_action = _listener(
+    handle_card_click, "Claim, Release, Not relevant or Undo on one card."
+)
+handle_export_action = _listener(export_thread, "Export CSV under a search's summary.")
 
 
 async def handle_home_release(
