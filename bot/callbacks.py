@@ -26,6 +26,7 @@ import logging
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from bot._bodies import BodyTooLarge, read_at_most
 from bot.context import BOT
 from shared.service import CallbackOutcome
 
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 
 MAX_CALLBACK_BYTES = 1024 * 1024
 """Largest callback body accepted (25 leads with long posts are ~100 KB)."""
-_DRAIN_MAX = 16 * 1024 * 1024
-_CHUNK = 64 * 1024
 
 _STATUS = {
     CallbackOutcome.ACCEPTED: 200,
@@ -45,33 +44,6 @@ _STATUS = {
     CallbackOutcome.UNKNOWN_TOKEN: 404,
     CallbackOutcome.MISMATCHED_REQUEST: 409,
 }
-
-
-class _TooLarge(Exception):
-    """The body is over the limit."""
-
-
-async def _read_at_most(request: web.Request, limit: int) -> bytes:
-    """The body, or :class:`_TooLarge` past ``limit`` bytes (read as a stream, not buffered).
-
-    What is over the limit is read and dropped (up to a bound) so the sender gets its 413
-    rather than a connection reset half-way through sending.
-    """
-    declared = request.content_length
-    too_large = declared is not None and declared > limit
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(_CHUNK):
-        size += len(chunk)
-        if size > _DRAIN_MAX:
-            break
-        if not too_large and size > limit:
-            too_large = True
-        if not too_large:
-            chunks.append(chunk)
-    if too_large:
-        raise _TooLarge
-    return b"".join(chunks)
 
 
 def _answer(status: int, outcome: str) -> web.Response:
@@ -110,8 +82,8 @@ async def handle_nyne_callback(request: web.Request) -> web.Response:
     if request_id is None:
         return _unknown_token(request)
     try:
-        body = await _read_at_most(request, MAX_CALLBACK_BYTES)
-    except _TooLarge:
+        body = await read_at_most(request, MAX_CALLBACK_BYTES)
+    except BodyTooLarge:
         log.warning("callback body over %d bytes refused", MAX_CALLBACK_BYTES)
         return _answer(413, "too_large")
     try:
