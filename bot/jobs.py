@@ -35,7 +35,7 @@ from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
 from bot.share import SHARE_JOB, share_to_slack
 from shared.runtime import Runtime
-from shared.state.connection import RedisConnections
+from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
 from shared.sweep import Sweeper
 
@@ -164,6 +164,9 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
             ),
         ],
         redis_pool=arq_redis,
+        # JSON, as every client of the queue: a pickle planted in Redis is dropped, not run.
+        job_serializer=dump_job,
+        job_deserializer=load_job,
         queue_name=queue_name,
         on_startup=on_startup,
         handle_signals=False,

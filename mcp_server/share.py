@@ -21,6 +21,8 @@ from arq.connections import ArqRedis
 from arq.jobs import Job, ResultNotFound
 from mcp.server.mcpserver.exceptions import ToolError
 
+from shared.state.connection import load_job
+
 __all__ = ["SHARE_JOB", "ShareAnswer", "check_channel", "queue_share"]
 
 SHARE_JOB = "share_to_slack"
@@ -73,7 +75,7 @@ async def queue_share(
     )
     repeated = job is None
     if job is None:  # queued already, by an earlier identical call: its answer is ours too
-        job = Job(job_id, jobs, _queue_name=queue)
+        job = Job(job_id, jobs, _queue_name=queue, _deserializer=load_job)
     try:
         answer: ShareAnswer = await job.result(timeout=WAIT_SECONDS, poll_delay=0.1)
     except (TimeoutError, ResultNotFound):

@@ -1,12 +1,17 @@
 """Redis connections: the real server at ``REDIS_URL``, or an in-process stand-in.
 
 Two clients share one server: ``redis`` decodes replies to ``str`` for our own keys; ``arq``
-is the job queue's client (it stores pickled jobs, so it must see bytes). The event bus's
+is the job queue's client (it stores jobs as bytes, so it must see bytes). The event bus's
 pub/sub runs on the ``redis`` client, so TLS options given here reach every connection.
+
+Jobs and their results are JSON (:func:`dump_job` / :func:`load_job`), never arq's default
+pickle: whoever can write to Redis could otherwise run code in every process that reads the
+queue. Every arq client, worker and ``Job`` of the product uses this one pair.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +22,14 @@ import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from redis.asyncio.client import Pipeline
 
-__all__ = ["CertReqs", "RedisConnections", "connect_redis", "describe_redis_error"]
+__all__ = [
+    "CertReqs",
+    "RedisConnections",
+    "connect_redis",
+    "describe_redis_error",
+    "dump_job",
+    "load_job",
+]
 
 CertReqs = Literal["none", "optional", "required"]
 """How a ``rediss://`` connection checks the server's certificate (``REDIS_SSL_CERT_REQS``)."""
@@ -25,6 +37,30 @@ CertReqs = Literal["none", "optional", "required"]
 log = logging.getLogger(__name__)
 
 _announced_embedded = False
+
+
+def _describe_failure(value: object) -> str:
+    # A job that raised leaves its exception as the result: JSON has no exceptions, so it
+    # is stored as text. (Without this, arq logs a traceback and stores its own placeholder.)
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dump_job(data: dict[str, Any]) -> bytes:
+    """arq's ``job_serializer``: a job or a job's result as JSON bytes."""
+    return json.dumps(data, default=_describe_failure).encode()
+
+
+def load_job(raw: bytes) -> dict[str, Any]:
+    """arq's ``job_deserializer``: JSON only, so a planted pickle is refused, never run."""
+    try:
+        data = json.loads(raw)
+    except ValueError as err:  # not UTF-8 or not JSON: a pickle, say
+        raise ValueError("a job must be a JSON object") from err
+    if not isinstance(data, dict):
+        raise ValueError("a job must be a JSON object")
+    return data
 
 
 @dataclass
@@ -84,6 +120,9 @@ def connect_redis(
 
         def new_arq() -> ArqRedis:
             client: ArqRedis = ArqRedis.from_url(redis_url, **options)
+            # from_url builds the client without arq's own arguments: set them after.
+            client.job_serializer = dump_job
+            client.job_deserializer = load_job
             return client
 
         return RedisConnections(
@@ -157,7 +196,9 @@ def _embedded() -> RedisConnections:
             connection_class=FakeAsyncRedisConnection,
             server=server,
         )
-        return _EmbeddedArqRedis(connection_pool=pool)
+        return _EmbeddedArqRedis(
+            connection_pool=pool, job_serializer=dump_job, job_deserializer=load_job
+        )
 
     return RedisConnections(
         redis=fakeredis.FakeAsyncRedis(server=server, decode_responses=True),

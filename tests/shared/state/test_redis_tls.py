@@ -30,7 +30,13 @@ from cryptography.x509.oid import NameOID
 
 from shared.runtime import ApiEndpoint, open_runtime
 from shared.settings import Settings, SettingsError, load_settings
-from shared.state.connection import RedisConnections, connect_redis, describe_redis_error
+from shared.state.connection import (
+    RedisConnections,
+    connect_redis,
+    describe_redis_error,
+    dump_job,
+    load_job,
+)
 from shared.state.events import EventBus, SearchChange
 from shared.state.store import SearchStore
 from tests.support.servers import RedisServer, RedisTLSFiles, run_redis_server
@@ -187,6 +193,8 @@ async def _exercise(connections: RedisConnections) -> None:
     worker = Worker(
         functions=[func(echo, name="echo")],
         redis_pool=connections.new_arq(),  # a second client, as a worker process opens
+        job_serializer=dump_job,
+        job_deserializer=load_job,
         burst=True,
         poll_delay=0.01,
         handle_signals=False,
@@ -195,7 +203,7 @@ async def _exercise(connections: RedisConnections) -> None:
         await worker.main()
     finally:
         await worker.close()
-    assert await Job(job.job_id, connections.arq).result(timeout=10) == "over tls"
+    assert await Job(job.job_id, connections.arq, _deserializer=load_job).result(10) == "over tls"
 
     here, there = EventBus(connections.redis, "leads:tls"), EventBus(connections.redis, "leads:tls")
     heard: list[SearchChange] = []
