@@ -1,9 +1,11 @@
 """Structured logging for every process: one line per event, ``key=value`` or JSON.
 
 Context goes in ``extra`` (``log.info("search completed", extra={"request_id": rid})``)
-and comes out as fields. As a last line of defence, the configured secret values are
-replaced by ``[redacted]`` wherever they would appear in the finished line — message,
-fields and tracebacks alike.
+and comes out as fields. The configured secret values are replaced by ``[redacted]`` in
+every field — message (with its arguments), ``extra`` values and traceback text — before
+the line is rendered: rendering escapes characters (a ``"``, a ``\\``, non-ASCII in JSON),
+and an escaped secret would no longer match. The finished line gets the same pass again
+as a backstop.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _kv_value(value: Any) -> str:
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Formats a record as one line, then blanks out every known secret in it."""
+    """Blanks out every known secret in a record's fields, then formats them as one line."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -85,10 +87,34 @@ class _RedactingFormatter(logging.Formatter):
         )
 
     def format(self, record: logging.LogRecord) -> str:
-        line = self.render(_fields(record))
+        fields = {key: self._redact_value(value) for key, value in _fields(record).items()}
+        return self._redact(self.render(fields))
+
+    def _redact(self, text: str) -> str:
         for secret in self._secrets:
-            line = line.replace(secret, "[redacted]")
-        return line
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def _redact_value(self, value: Any) -> Any:
+        """``value`` with every secret blanked, as the renderer would have shown it.
+
+        Containers are walked so JSON keeps their shape; any other object is shown as its
+        ``str()`` (what both renderers do) but only replaced by it when that text held a
+        secret, so numbers stay numbers.
+        """
+        if not self._secrets or value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, dict):
+            return {self._redact(str(k)): self._redact_value(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return tuple(self._redact_value(item) for item in value)
+        if isinstance(value, list | set | frozenset):
+            return [self._redact_value(item) for item in value]
+        text = str(value)
+        redacted = self._redact(text)
+        return value if redacted == text else redacted
 
     def render(self, fields: dict[str, Any]) -> str:
         """The line for these fields."""

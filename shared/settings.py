@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     Field,
@@ -167,9 +167,17 @@ class Settings(BaseSettings):
         return self.nyne_api_key is None
 
     def secret_values(self) -> list[str]:
-        """The values of every secret that is set (each ``SecretStr``), for log redaction."""
+        """The values of every secret that is set (each ``SecretStr``), for log redaction.
+
+        The password inside ``REDIS_URL`` is listed on its own too (as written and
+        percent-decoded): a redis client's error or a log of the host and credentials
+        shows it without the rest of the URL, and the whole-URL value would not match.
+        """
         values = (getattr(self, name) for name in type(self).model_fields)
-        return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+        secrets = [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+        if self.redis_url is not None:
+            secrets.extend(_url_password(self.redis_url.get_secret_value()))
+        return secrets
 
     def plain_http_warnings(self) -> list[str]:
         """A warning for each URL setting that is plain ``http://`` to a non-loopback host.
@@ -202,6 +210,17 @@ class Settings(BaseSettings):
                 f"Missing setting{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
                 "Set it in the environment or in .env (see .env.example)."
             )
+
+
+def _url_password(url: str) -> list[str]:
+    """The password in ``url``'s userinfo, as written and percent-decoded (none if absent)."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # an unparsable URL: redis itself will refuse it
+        return []
+    if not password:
+        return []
+    return list(dict.fromkeys([password, unquote(password)]))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -78,3 +78,60 @@ def test_configure_logging_redacts_what_reaches_stderr(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert SECRET not in err
     assert "[redacted]" in err
+
+
+# Before: each renderer escaped these (``"`` and ``\`` in both, non-ASCII in JSON), so the
+# replace on the finished line looked for the raw secret and missed the escaped one.
+AWKWARD_SECRETS = [
+    'quo"te-secret',
+    "back\\slash-secret",
+    "café-secret-é",
+    'mixed-ü"\\-secret',
+    "ctl\tsecret\x1b-value",
+]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("secret", AWKWARD_SECRETS)
+def test_secrets_that_rendering_escapes_are_still_redacted(fmt: str, secret: str) -> None:
+    formatter = (JsonFormatter if fmt == "json" else KeyValueFormatter)([secret])
+    try:
+        raise RuntimeError(f"connect failed with {secret}")
+    except RuntimeError:
+        import sys
+
+        failing = record("token %s", field=secret, nested={"k": [secret]}, number=3)
+        failing.args = (secret,)
+        failing.exc_info = sys.exc_info()
+    line = formatter.format(failing)
+    escaped = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        secret.replace("\\", "\\\\").replace('"', '\\"'),
+    }
+    for form in escaped:
+        assert form not in line
+    assert line.count("[redacted]") >= 4
+    if fmt == "json":
+        fields = json.loads(line)
+        assert secret not in json.dumps(fields, ensure_ascii=False)
+        assert fields["msg"] == "token [redacted]"
+        assert fields["field"] == "[redacted]"
+        assert fields["nested"] == {"k": ["[redacted]"]}
+        assert fields["number"] == 3
+        assert "[redacted]" in fields["exc"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_configure_logging_redacts_escaped_secrets_on_stderr(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(fmt=fmt, level="INFO", secrets=AWKWARD_SECRETS)
+    for secret in AWKWARD_SECRETS:
+        logging.getLogger("shared.test").warning("oops %s", secret, extra={"token": secret})
+    err = capsys.readouterr().err
+    for secret in AWKWARD_SECRETS:
+        assert secret not in err
+        assert json.dumps(secret)[1:-1] not in err
+    assert err.count("[redacted]") >= 2 * len(AWKWARD_SECRETS)

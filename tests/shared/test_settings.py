@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from shared.settings import Settings, SettingsError, load_settings
@@ -177,3 +179,30 @@ def test_plain_http_warnings_name_the_host_never_the_credentials() -> None:
     assert "leads.example.com" in warning
     assert "hunter22" not in warning
     assert "user" not in warning
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("redis://:p4ssw0rd-abc@redis.example:6379/0", "p4ssw0rd-abc"),
+        ("rediss://user:p4ssw0rd-abc@redis.example:6380", "p4ssw0rd-abc"),
+        ("rediss://user:p%40ss%22word@redis.example:6380", 'p@ss"word'),
+    ],
+)
+def test_the_redis_url_password_is_a_secret_of_its_own(url: str, password: str) -> None:
+    # Before: only the whole URL was registered, so a line showing the password alone
+    # (a client error, a host/credentials pair) kept it.
+    from shared.logs import KeyValueFormatter
+
+    settings = Settings(_env_file=None, redis_url=url)
+    assert password in settings.secret_values()
+    line = KeyValueFormatter(settings.secret_values()).format(
+        logging.LogRecord("t", logging.INFO, __file__, 1, "auth failed for %s", (password,), None)
+    )
+    assert password not in line
+    assert "[redacted]" in line
+
+
+def test_a_redis_url_without_a_password_adds_no_secret() -> None:
+    settings = Settings(_env_file=None, redis_url="redis://localhost:6379/0")
+    assert settings.secret_values() == ["redis://localhost:6379/0"]
