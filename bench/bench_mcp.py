@@ -121,7 +121,7 @@ async def _added_latency(
         raise RuntimeError("the in-memory and HTTP answers differ, or the search is not done")
 
     async def lookup() -> None:
-        await service.lookup(request_id, origin)
+        await service.lookup(request_id, origin, caller="bench")
         await service.results(request_id)
 
     def tool(client: Client) -> Callable[[], Awaitable[object]]:

@@ -12,7 +12,7 @@ from bot.deliveries import SlackRequest
 from bot.messages import respond_ephemeral
 from bot.views import status
 from bot.views.blocks import SlackMessage
-from shared.errors import APIError, InvalidRequestIdError, NotFoundError
+from shared.errors import APIError, InvalidRequestIdError, LookupLimitError, NotFoundError
 from shared.state.records import SearchState
 
 __all__ = ["show_status"]
@@ -30,7 +30,9 @@ async def show_status(
 async def _status_of(bot: BotContext, asker: SlackRequest, request_id: str) -> SlackMessage:
     service = bot.runtime.service
     try:
-        record = await service.lookup(request_id, asker.origin)
+        # Each person has their own allowance of lookups that must ask the API.
+        caller = f"slack:{asker.team_id}:{asker.user_id}"
+        record = await service.lookup(request_id, asker.origin, caller=caller)
         leads = (
             await service.results(record.request_id)
             if record.status is SearchState.COMPLETED
@@ -40,6 +42,8 @@ async def _status_of(bot: BotContext, asker: SlackRequest, request_id: str) -> S
         return status.status_invalid_id()
     except NotFoundError:
         return status.status_unknown()
+    except LookupLimitError as err:
+        return status.status_too_many_lookups(err.retry_after)
     except (APIError, RedisError, OSError) as err:
         log.warning(
             "status lookup failed: %s", type(err).__name__, extra={"user_id": asker.user_id}

@@ -28,6 +28,7 @@ from shared.errors import (
     AuthenticationError,
     InvalidDescriptionError,
     InvalidRequestIdError,
+    LookupLimitError,
     NotFoundError,
     RateLimitError,
 )
@@ -41,6 +42,8 @@ from shared.untrusted import clean
 
 CLI_ORIGIN = Origin(front="cli")
 """What the core records as the origin of the searches started here."""
+CLI_CALLER = "cli"
+"""Whose allowance of lookups that must ask the API a run spends: one for every CLI run."""
 
 
 @asynccontextmanager
@@ -133,6 +136,11 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
     except RateLimitError as err:
         when = f" in {err.retry_after:.0f} s" if err.retry_after else " later"
         _fail(ExitCode.RATE_LIMITED, f"the API request budget is used up; retry{when}.")
+    except LookupLimitError as err:
+        _fail(
+            ExitCode.RATE_LIMITED,
+            f"too many lookups of unknown searches; try again in {err.retry_after} s.",
+        )
     except NotFoundError:
         _fail(ExitCode.NOT_FOUND, "no search with that request ID.")
     except APIError as err:
@@ -287,7 +295,7 @@ def status(
     async def work(settings: Settings) -> ExitCode:
         async with _open_runtime(settings) as runtime:
             service = runtime.service
-            record = await service.lookup(request_id, CLI_ORIGIN)
+            record = await service.lookup(request_id, CLI_ORIGIN, caller=CLI_CALLER)
             if not record.is_terminal:
                 record = await service.refresh(record.request_id) or record
             if wait and not record.is_terminal:

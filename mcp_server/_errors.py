@@ -21,6 +21,7 @@ from shared.errors import (
     BadRequestError,
     InvalidDescriptionError,
     InvalidRequestIdError,
+    LookupLimitError,
     NotFoundError,
     RateLimitError,
 )
@@ -57,6 +58,11 @@ def tool_errors(request_id: str | None = None) -> Iterator[None]:
         raise ToolError(
             f"Unknown request ID {request_id or ''}: neither this server nor the Person Leads "
             "API knows that search. Call list_searches to see recent searches."
+        ) from err
+    except LookupLimitError as err:
+        raise ToolError(
+            "Too many lookups of unknown searches from this client; "
+            f"try again in {err.retry_after} s. Call list_searches to find a known request_id."
         ) from err
     except RateLimitError as err:
         raise ToolError(

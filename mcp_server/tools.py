@@ -136,6 +136,11 @@ def _origin(ctx: LeadsCtx) -> Origin:
     return Origin(front="mcp", client=name[:100] if name else None)
 
 
+def _caller(origin: Origin) -> str:
+    """Whose allowance of lookups a call spends: the client, by the name it gave."""
+    return f"mcp:{origin.client or '-'}"
+
+
 def _result(outcome: SearchOutcome | SearchList | ShareOutcome, text: str) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
@@ -217,7 +222,8 @@ async def get_search_status(
     """
     service = _state(ctx).service
     with tool_errors(request_id.strip()[:80]):
-        record = await service.lookup(request_id, _origin(ctx))
+        origin = _origin(ctx)
+        record = await service.lookup(request_id, origin, caller=_caller(origin))
         request_id = record.request_id
         if not record.is_terminal:
             # Poll now if a poll is due: a 0-second wait would otherwise never poll.
@@ -282,7 +288,8 @@ async def share_to_slack(
         raise ToolError(DISABLED)
     target = check_channel(channel)
     with tool_errors(request_id.strip()[:80]):
-        record = await state.service.lookup(request_id, _origin(ctx))
+        origin = _origin(ctx)
+        record = await state.service.lookup(request_id, origin, caller=_caller(origin))
         total = len(await state.service.results(record.request_id)) if record.is_terminal else None
     positions = sorted({p - 1 for p in lead_positions}) if lead_positions else None
     if positions and total is not None and positions[-1] >= total:

@@ -7,6 +7,8 @@ can catch one class at a boundary. The tree::
     ├── InvalidDescriptionError          description outside 10–2000 characters (no request made)
     ├── InvalidRequestIdError            a request ID that cannot be one (no request made)
     ├── SearchWaitTimeout                 wait_for_search ran out of time (the search goes on)
+    ├── LookupLimitError                  one caller looked up too many unknown searches
+    │                                      (``retry_after`` seconds; no request made)
     └── APIError                          anything to do with talking to the API
         ├── APIConnectionError            no usable answer: DNS, refused, reset, TLS, ...
         │   └── APITimeoutError           the request timed out
@@ -41,6 +43,7 @@ __all__ = [
     "InvalidDescriptionError",
     "InvalidRequestIdError",
     "LeadsError",
+    "LookupLimitError",
     "NotFoundError",
     "RateLimitError",
     "SearchWaitTimeout",
@@ -66,6 +69,19 @@ class InvalidDescriptionError(LeadsError, ValueError):
 
 class InvalidRequestIdError(LeadsError, ValueError):
     """The text given as a request ID cannot be one; nothing was sent."""
+
+
+class LookupLimitError(LeadsError):
+    """One caller asked about too many searches we did not know; nothing was sent.
+
+    Each such lookup costs an API request from the budget every front shares, so a caller
+    (a Slack user, an MCP client, the CLI) gets a few a minute. ``retry_after`` is the
+    whole number of seconds until the next one is allowed.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many lookups of unknown searches; try again in {retry_after} s.")
+        self.retry_after = retry_after
 
 
 class SearchWaitTimeout(LeadsError):

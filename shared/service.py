@@ -30,6 +30,7 @@ from shared.client import NyneClient, check_request_id
 from shared.errors import (
     APIError,
     AuthenticationError,
+    LookupLimitError,
     NotFoundError,
     RateLimitError,
 )
@@ -77,6 +78,8 @@ class LeadsService:
         reuse_window: seconds an identical description reuses an earlier search (0: never).
         sandbox: True when the client talks to the local sandbox (results say so).
         schedule: when to poll.
+        lookup_limit: how many lookups that must ask the API (a search we do not know)
+            one caller may make per ``lookup_window`` seconds.
     """
 
     def __init__(
@@ -89,6 +92,8 @@ class LeadsService:
         reuse_window: int = 3600,
         sandbox: bool = False,
         schedule: PollSchedule | None = None,
+        lookup_limit: int = 10,
+        lookup_window: int = 60,
     ) -> None:
         self.client = client
         self.store = store
@@ -97,6 +102,8 @@ class LeadsService:
         self.reuse_window = reuse_window
         self.sandbox = sandbox
         self.schedule = schedule or PollSchedule()
+        self.lookup_limit = lookup_limit
+        self.lookup_window = lookup_window
 
     # -- submitting ---------------------------------------------------------------------
 
@@ -359,10 +366,14 @@ class LeadsService:
         """The results of a completed search (empty when none)."""
         return await self.store.get_results(request_id) or []
 
-    async def lookup(self, request_id: str, origin: Origin) -> SearchRecord:
+    async def lookup(self, request_id: str, origin: Origin, *, caller: str) -> SearchRecord:
         """A search by ID, adopting one we never saw (e.g. started elsewhere with this key).
 
-        Raises :class:`NotFoundError` when neither Redis nor the API knows it.
+        ``caller`` names who asks (each front picks it: a Slack user, an MCP client, the
+        CLI); it gets ``lookup_limit`` lookups a window that must ask the API.
+
+        Raises :class:`NotFoundError` when neither Redis nor the API knows it, and
+        :class:`LookupLimitError` when ``caller`` has used up its lookups (nothing sent).
         """
         request_id = check_request_id(request_id)
         record = await self.store.get_search(request_id)
@@ -372,6 +383,13 @@ class LeadsService:
             raise NotFoundError(
                 "No search with that request ID.", status_code=404, code="not_found"
             )
+        # Remembering unknown IDs stops repeats, not fresh guesses: each new random ID would
+        # spend a request of the budget every front shares, so each caller gets a few.
+        wait = await self.store.count_lookup(
+            caller, limit=self.lookup_limit, window=self.lookup_window
+        )
+        if wait:
+            raise LookupLimitError(retry_after=wait)
         try:
             search = await self.client.get_search(request_id)
         except NotFoundError:

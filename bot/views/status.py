@@ -13,7 +13,13 @@ from bot.views.text import channel_link, clip, escape, mention, one_line, slack_
 from shared.models import Lead
 from shared.state.records import SearchRecord, SearchState
 
-__all__ = ["status_invalid_id", "status_message", "status_unavailable", "status_unknown"]
+__all__ = [
+    "status_invalid_id",
+    "status_message",
+    "status_too_many_lookups",
+    "status_unavailable",
+    "status_unknown",
+]
 
 
 def status_message(search: SearchRecord, leads: Sequence[Lead]) -> SlackMessage:
@@ -63,6 +69,14 @@ def status_invalid_id() -> SlackMessage:
         ":grey_question: That doesn't look like a request ID. Use "
         f"`{escape('/leads status <request ID>')}` "
         "with the ID shown at the bottom of a search's message."
+    )
+    return SlackMessage(text, [section(text)])
+
+
+def status_too_many_lookups(retry_after: float) -> SlackMessage:
+    """This person looked up too many searches we did not know, too fast."""
+    text = (
+        f":hourglass: Too many lookups of unknown searches; try again in {duration(retry_after)}."
     )
     return SlackMessage(text, [section(text)])
 

@@ -25,6 +25,8 @@ Others:
   reuse window), or a claim while one is submitted (TTL: 150 s, ``REUSE_CLAIM_SECONDS``).
 - ``leads:unknown:<rid>`` — string: a request ID the API said it does not know, so asking
   again costs no request (TTL: 10 minutes).
+- ``leads:lookups:<sha256(caller)[:32]>`` — string: how many lookups that had to ask the
+  API one caller made in the current window (TTL: the window, 60 s).
 - ``leads:lock:sweep`` — string: held by the one sweep pass running (TTL: its lease).
 - ``leads:jobs`` — arq's queue of this prefix (arq keeps its job keys under ``arq:``, with
   TTLs of their own); the bot's workers take its jobs.
@@ -83,6 +85,10 @@ class Keys:
     def unknown(self, request_id: str) -> str:
         """Marks a request ID the API does not know."""
         return f"{self.prefix}:unknown:{request_id}"
+
+    def lookups(self, caller_hash: str) -> str:
+        """How many lookups that asked the API one caller made in the current window."""
+        return f"{self.prefix}:lookups:{caller_hash}"
 
     @property
     def sweep_lock(self) -> str:

@@ -123,6 +123,21 @@ retry still gets its 2xx (a duplicate) and the token is refused as unknown after
 UNKNOWN_ID_SECONDS = 600
 """How long a request ID the API did not know is remembered as unknown."""
 
+# KEYS[1]: the caller's counter. ARGV: window seconds, limit. Counts one lookup and returns
+# 0, or counts nothing and returns the seconds until the window ends. A fixed window: the
+# first lookup starts it, so a caller gets ``limit`` per window however they are spaced.
+_COUNT_LOOKUP = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[2]) then
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 then return ttl end
+end
+if redis.call('INCR', KEYS[1]) == 1 or redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
 
 class Completion(Enum):
     """What an attempt to complete a search found."""
@@ -186,6 +201,7 @@ class SearchStore:
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._claim_one = redis.register_script(_CLAIM_ONE)
         self._claim_reuse = redis.register_script(_CLAIM_REUSE)
+        self._count_lookup = redis.register_script(_COUNT_LOOKUP)
 
     @property
     def pending_ttl(self) -> int:
@@ -411,3 +427,16 @@ class SearchStore:
     async def known_unknown(self, request_id: str) -> bool:
         """True when the API recently said it doesn't know this ID."""
         return bool(await self.redis.exists(self.keys.unknown(request_id)))
+
+    async def count_lookup(self, caller: str, *, limit: int, window: int) -> int:
+        """Count one lookup that asks the API for ``caller``, if it has ``limit`` left in
+        its ``window``-second window: 0, else the seconds until it may (nothing counted).
+
+        ``caller`` is opaque (each front says who asks); it is hashed into the key, so
+        whatever it holds cannot reach or shape other keys.
+        """
+        digest = hashlib.sha256(caller.encode()).hexdigest()[:32]
+        wait = await self._count_lookup(
+            keys=[self.keys.lookups(digest)], args=[str(window), str(limit)]
+        )
+        return int(wait)

@@ -340,6 +340,12 @@ async def searches_made(sandbox: RunningSandbox) -> int:
     return int(usage["searches"]["total"])
 
 
+async def api_requests(sandbox: RunningSandbox) -> int:
+    """Requests the sandbox API counted in its shortest rate-limit window."""
+    windows = (await sandbox.usage())["rate_limit"].values()
+    return int(min(windows, key=lambda w: w["window_seconds"])["used"])
+
+
 async def credits_used(sandbox: RunningSandbox) -> int:
     return int((await sandbox.usage())["credits_used"])
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
 
 from sandbox.slack import validate_blocks
 from tests.bot.support import (
+    BOB,
     DESCRIPTION,
     SIGNING_SECRET,
     BotUnderTest,
+    api_requests,
     latest_request_id,
     message_text,
     searches_made,
@@ -141,6 +144,25 @@ async def test_status_of_a_known_search(bot: BotUnderTest, redis_url: str) -> No
     assert "25 leads" in shown
     assert "<@U0ALICE> in <#C0LEADS>" in shown
     assert validate_blocks(event.payload["blocks"]) == []
+
+
+async def test_status_of_random_ids_is_limited_per_person(bot: BotUnderTest) -> None:
+    # Before: every fresh random ID someone typed spent a request of the shared API budget.
+    for _ in range(10):
+        since = bot.sandbox.slack.last_seq
+        await bot.slash(f"status {secrets.token_hex(32)}")
+        answer = await bot.ephemeral(since)
+        assert "No search has that request ID" in message_text(answer.payload)
+    before = await api_requests(bot.sandbox)
+    since = bot.sandbox.slack.last_seq
+    await bot.slash(f"status {secrets.token_hex(32)}")
+    refused = message_text((await bot.ephemeral(since)).payload)
+    assert "Too many lookups of unknown searches; try again in" in refused
+    assert await api_requests(bot.sandbox) == before  # the API was not asked
+    since = bot.sandbox.slack.last_seq
+    await bot.slash(f"status {secrets.token_hex(32)}", user=BOB)  # someone else still may
+    assert "No search has that request ID" in message_text((await bot.ephemeral(since)).payload)
+    assert await api_requests(bot.sandbox) == before + 1
 
 
 async def test_status_of_an_unknown_or_malformed_id(bot: BotUnderTest) -> None:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import pytest
+from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import Implementation
 
 from mcp_server._errors import tool_errors
+from mcp_server.server import create_server
 from sandbox.embedded import RunningSandbox
 from shared.errors import BadRequestError
 from shared.runtime import ApiEndpoint
+from shared.settings import Settings
 from tests.mcp_server.support import DESCRIPTION, OTHER_DESCRIPTION, error_of, outcome_of
 
 pytestmark = pytest.mark.integration
@@ -65,6 +70,41 @@ async def test_an_unknown_request_id_is_reported_as_such(connect: Any) -> None:
     text = error_of(result)
     assert f"Unknown request ID {UNKNOWN_ID}" in text
     assert "list_searches" in text
+
+
+async def _api_requests(sandbox: RunningSandbox) -> int:
+    windows = (await sandbox.usage())["rate_limit"].values()
+    return int(min(windows, key=lambda w: w["window_seconds"])["used"])
+
+
+async def test_lookups_of_random_ids_are_limited_per_client(
+    settings: Settings, endpoint: ApiEndpoint, sandbox: RunningSandbox
+) -> None:
+    # Before: every fresh random ID a client asked about spent a request of the API budget
+    # that every front shares.
+    def client(name: str) -> Client:
+        return Client(
+            create_server(settings, endpoint=endpoint),
+            mode="legacy",
+            client_info=Implementation(name=name, version="1"),
+        )
+
+    def unknown() -> dict[str, Any]:
+        return {"request_id": secrets.token_hex(32), "wait_seconds": 0}
+
+    async with client("guesser") as guesser, client("other") as other:
+        for _ in range(10):
+            assert "Unknown request ID" in error_of(
+                await guesser.call_tool("get_search_status", unknown())
+            )
+        before = await _api_requests(sandbox)
+        refused = error_of(await guesser.call_tool("get_search_status", unknown()))
+        assert await _api_requests(sandbox) == before  # the API was not asked
+        assert re.search(r"Too many lookups of unknown searches .*try again in \d+ s", refused)
+        assert "Unknown request ID" in error_of(
+            await other.call_tool("get_search_status", unknown())
+        )
+        assert await _api_requests(sandbox) == before + 1
 
 
 async def test_rate_limited_says_when_to_retry(connect: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from aiohttp import web
 
 from bot.jobs import BackgroundWorker
 from sandbox.embedded import RunningSandbox, SandboxConfig, embedded_sandbox, start_sandbox
-from shared.errors import InvalidDescriptionError, NotFoundError
+from shared.errors import InvalidDescriptionError, LookupLimitError, NotFoundError
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.service import CallbackOutcome, LeadsService
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
@@ -419,7 +420,7 @@ async def test_an_unknown_request_id_costs_one_request_then_none(runtime: Runtim
     before = await runtime.limiter.usage()
     for _ in range(3):
         with pytest.raises(NotFoundError):
-            await runtime.service.lookup("e" * 64, CLI)
+            await runtime.service.lookup("e" * 64, CLI, caller="cli")
     after = await runtime.limiter.usage()
     assert after["60s"] - before["60s"] == 1  # guesses don't drain the shared budget
 
@@ -455,7 +456,9 @@ async def test_a_claimant_held_over_a_minute_by_the_limiter_still_gets_reused(
     settings = Settings(_env_file=None, leads_rate_limit_per_minute=1)
     async with open_runtime(settings, endpoint=endpoint(sandbox), redis_url=redis_url) as runtime:
         with pytest.raises(NotFoundError):
-            await runtime.service.lookup("e" * 64, CLI)  # spends the minute's one request
+            await runtime.service.lookup(
+                "e" * 64, CLI, caller="cli"
+            )  # spends the minute's one request
         claimant = asyncio.create_task(runtime.service.submit(DESCRIPTION, CLI))
         await wait_until(
             lambda: _claimed(runtime, DESCRIPTION), message="the first submission to claim"
@@ -473,3 +476,32 @@ async def _claimed(runtime: Runtime, description: str) -> bool:
     key = runtime.store.keys.reuse(description_fingerprint(description))
     value = await runtime.connections.redis.get(key)
     return bool(value and value.startswith("claim:"))
+
+
+async def _api_requests(sandbox: RunningSandbox) -> int:
+    """Requests the sandbox API counted in its shortest rate-limit window."""
+    windows = (await sandbox.usage())["rate_limit"].values()
+    return int(min(windows, key=lambda w: w["window_seconds"])["used"])
+
+
+async def test_a_caller_gets_ten_lookups_of_unknown_ids_a_minute(
+    runtime: Runtime, sandbox: RunningSandbox
+) -> None:
+    # Before: remembering unknown IDs stopped repeats, but every fresh random ID spent a
+    # request of the budget all fronts share.
+    for _ in range(10):
+        with pytest.raises(NotFoundError):
+            await runtime.service.lookup(secrets.token_hex(32), CLI, caller="slack:T1:U1")
+    before = await _api_requests(sandbox)
+    with pytest.raises(LookupLimitError) as refused:
+        await runtime.service.lookup(secrets.token_hex(32), CLI, caller="slack:T1:U1")
+    assert await _api_requests(sandbox) == before  # refused without asking the API
+    assert 0 < refused.value.retry_after <= 60
+    assert f"try again in {refused.value.retry_after} s" in refused.value.message
+    # Another caller is unaffected; known searches and known-unknown IDs cost no lookup.
+    with pytest.raises(NotFoundError):
+        await runtime.service.lookup(secrets.token_hex(32), CLI, caller="slack:T1:U2")
+    assert await _api_requests(sandbox) == before + 1
+    known = await runtime.service.submit(DESCRIPTION, CLI)
+    record = await runtime.service.lookup(known.search.request_id, CLI, caller="slack:T1:U1")
+    assert record.request_id == known.search.request_id
