@@ -148,9 +148,14 @@ async def another_searchs_request_id(bot: BotUnderTest, redis_url: str, search: 
     # This search's valid token, with the other (real) search's finished body.
     body = json.dumps(await api_outcome(bot.sandbox, other.request_id))
     before = await bot.runtime.service.get(other.request_id)
+    assert before is not None
     answer = await post(bot, search.url, body)
-    # The other search took no news from it either (it may have finished on its own).
-    assert await bot.runtime.service.get(other.request_id) == before
+    # The other search is intact: the same search, in the same state or finished on its own
+    # (its own callback or the sweep may land meanwhile), never in a state it never had.
+    after = await bot.runtime.service.get(other.request_id)
+    assert after is not None
+    assert after.request_id == before.request_id
+    assert after == before or after.is_terminal
     return answer
 
 
