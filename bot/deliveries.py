@@ -8,6 +8,7 @@ search, so a search found once is answered in every channel that asked. Keys: ``
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,11 +33,15 @@ DELIVERY_GRACE = 120
 """Seconds without a heartbeat after which the requeue pass retries a delivery."""
 _OPEN_TTL = 30 * 24 * 3600
 
-# KEYS: the search hash, the delivery count, the delivery key prefix ("...:delivery:{rid}:").
+# KEYS: the search hash, the delivery count, the delivery key prefix ("...:delivery:{rid}:"),
+# the once-key ("...:delivery-once:{rid}:<key>") naming the request the delivery answers.
 # ARGV: TTL fallback, then the delivery's field/value pairs. Numbers the new delivery and
-# stores it with its search's TTL; returns its number, or 0 for an unknown search.
+# stores it with its search's TTL; returns its number (the existing one when the once-key
+# already names one), or 0 for an unknown search.
 _ADD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local existing = redis.call('GET', KEYS[4])
+if existing then return tonumber(existing) end
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 1 then ttl = tonumber(ARGV[1]) end
 local n = redis.call('INCR', KEYS[2])
@@ -44,6 +49,7 @@ redis.call('EXPIRE', KEYS[2], ttl)
 local key = KEYS[3] .. n
 redis.call('HSET', key, unpack(ARGV, 2))
 redis.call('EXPIRE', key, ttl)
+redis.call('SET', KEYS[4], n, 'EX', ttl)
 return n
 """
 
@@ -176,9 +182,12 @@ class DeliveryStore:
         reused: bool,
         shared_by: str | None = None,
         only: list[int] | None = None,
+        once: str | None = None,
     ) -> Delivery | None:
         """Owe an answer for this search to a Slack request; it is due at once.
 
+        ``once`` names the request (a ``/leads`` command's ID): adding again with the same
+        name returns the delivery already added, so a resumed run never owes two answers.
         Returns None when the search is unknown (it expired from Redis meanwhile).
         """
         draft = Delivery(
@@ -200,6 +209,7 @@ class DeliveryStore:
                     self.search_keys.search(request_id),
                     self.keys.delivery_count(request_id),
                     self.keys.delivery(draft.delivery_id).removesuffix("0"),
+                    self.keys.delivery_once(request_id, once or secrets.token_hex(8)),
                 ],
                 args=[str(self.ttl), *pairs],
             )

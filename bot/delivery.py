@@ -15,10 +15,11 @@ the team desk knew then — which leads were shared in the channel before, which
 muted there — and which cards go in which reply. The leads are then recorded as shared
 in this thread, so the next search in the channel marks them.
 
-While a run works, a heartbeat renews both its lock and the delivery's deadline, however
-long Slack takes (retries, 429 waits): only a run whose process died lets them lapse, and
-then the requeue pass (``bot.worker``) runs it again. A run that loses its lock anyway
-(Redis failover, a frozen process) stops at once rather than post what the next run will.
+While a run works, a heartbeat (``bot/lease.py``) renews both its lock and the delivery's
+deadline, however long Slack takes (retries, 429 waits): only a run whose process died lets
+them lapse, and then the requeue pass (``bot/jobs.py``) runs it again. A run that loses its
+lock anyway (Redis failover, a frozen process) stops at once rather than post what the next
+run will.
 
 Slack's 429s are retried inside each call (slack_sdk retry handlers); anything else that
 fails raises, and the job queue retries the delivery later from the recorded step. A
@@ -33,13 +34,13 @@ import contextlib
 import logging
 from enum import Enum
 
-from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import Delivery, DeliveryStore
 from bot.desk import DeskStore, lead_key
+from bot.lease import Heartbeat
 from bot.messages import error_code, post_message, update_message
 from bot.views.parent import (
     DeskCounts,
@@ -114,7 +115,13 @@ class Deliverer:
                 await self.deliveries.finish(delivery_id)
                 return DeliveryOutcome.GONE
             work = asyncio.create_task(self.bring_up_to_date(delivery, search))
-            heartbeat = _Heartbeat(self.deliveries, lock, delivery_id, work)
+            heartbeat = Heartbeat(
+                lock,
+                self.deliveries.lease,
+                lambda: self.deliveries.keep_open(delivery_id),
+                work,
+                {"delivery_id": delivery_id},
+            )
             async with heartbeat:
                 try:
                     finished = await work
@@ -242,43 +249,3 @@ class Deliverer:
             return None
         permalink = answer.get("permalink")
         return permalink if isinstance(permalink, str) else None
-
-
-class _Heartbeat:
-    """Renews a running delivery's lock and deadline; cancels the work if the lock is lost."""
-
-    def __init__(
-        self, deliveries: DeliveryStore, lock: Lock, delivery_id: str, work: asyncio.Task[bool]
-    ) -> None:
-        self._deliveries = deliveries
-        self._lock = lock
-        self._delivery_id = delivery_id
-        self._work = work
-        self._task: asyncio.Task[None] | None = None
-        self.lost = False
-
-    async def __aenter__(self) -> _Heartbeat:
-        self._task = asyncio.create_task(self._beat(), name="leads-delivery-heartbeat")
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _beat(self) -> None:
-        lease = self._deliveries.lease
-        while True:
-            await asyncio.sleep(lease / 3)
-            try:
-                await self._lock.extend(lease, replace_ttl=True)
-            except LockError:
-                self.lost = True
-                log.error(
-                    "delivery lock lost mid-delivery; stopping this run",
-                    extra={"delivery_id": self._delivery_id},
-                )
-                self._work.cancel()
-                return
-            await self._deliveries.keep_open(self._delivery_id)

@@ -4,13 +4,15 @@ Every bot process that runs background work (``python -m bot`` unless
 ``LEADS_RUN_SWEEP=false``, and ``python -m bot.worker``) runs one supervised arq worker
 with three jobs, all sharing the :class:`BotServices` of the process:
 
+* ``run_command(command_id)`` — a ``/leads`` command whose process died before it started
+  the search (``bot/intake.py``); queued by the requeue pass;
 * ``deliver(delivery_id)`` — queued whenever a search changes (:meth:`BotServices.on_change`
   hears it on the core's event bus), once per delivery and revision however often asked;
 * ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
 * ``share_to_slack`` — queued by the MCP server's tool of that name (``bot/share.py``);
-* ``requeue_overdue`` — a cron job, every second, once across all workers: deliveries past
-  their deadline (a worker died mid-delivery, a job or an event was lost) are queued again,
-  so every Slack request is answered even across crashes and restarts.
+* ``requeue_overdue`` — a cron job, every second, once across all workers: commands and
+  deliveries past their deadline (a process died on them, a job or an event was lost) are
+  queued again, so every Slack request is answered even across crashes and restarts.
 
 The supervisor restarts the arq worker whenever it stops (e.g. Redis went away): a process
 that lost its worker during a blip would otherwise silently stop delivering.
@@ -33,13 +35,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
+from bot.intake import CommandStore, Intake, IntakeOutcome
 from bot.share import SHARE_JOB, share_to_slack
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
 from shared.sweep import Sweeper
 
-__all__ = ["BackgroundWorker", "BotServices", "build_worker", "deliver", "requeue_overdue", "sweep"]
+__all__ = [
+    "BackgroundWorker",
+    "BotServices",
+    "build_worker",
+    "deliver",
+    "requeue_overdue",
+    "run_command",
+    "sweep",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +60,10 @@ _REQUEUE_BATCH = 50
 
 @dataclass
 class BotServices:
-    """What the bot's jobs and handlers share in one process: deliveries and their queue."""
+    """What the bot's jobs and handlers share in one process: commands, deliveries, the queue."""
 
+    commands: CommandStore
+    intake: Intake
     deliveries: DeliveryStore
     desk: DeskStore
     deliverer: Deliverer
@@ -71,12 +84,28 @@ class BotServices:
             runtime.store.keys.prefix,
             retention=runtime.settings.leads_desk_retention_days * 24 * 3600,
         )
+        commands = CommandStore(runtime.connections.redis, runtime.store.keys.prefix)
+        queue = runtime.connections.arq
+        queue_name = deliveries.keys.jobs
+
+        async def enqueue_delivery(delivery_id: str, revision: str) -> None:
+            await _enqueue_delivery(queue, queue_name, delivery_id, revision)
+
         return cls(
+            commands=commands,
+            intake=Intake(
+                commands,
+                deliveries,
+                runtime.service,
+                slack,
+                enqueue_delivery,
+                sandbox=runtime.endpoint.sandbox,
+            ),
             deliveries=deliveries,
             desk=desk,
             deliverer=Deliverer(deliveries, runtime.store, desk, slack),
             sweeper=Sweeper(runtime.service),
-            queue=runtime.connections.arq,
+            queue=queue,
         )
 
     @property
@@ -86,17 +115,44 @@ class BotServices:
 
     async def enqueue(self, delivery_id: str, revision: str) -> None:
         """Queue ``deliver(delivery_id)`` under a job ID naming the revision (idempotent)."""
+        await _enqueue_delivery(self.queue, self.queue_name, delivery_id, revision)
+
+    async def enqueue_command(self, command_id: str, attempt: str, *, defer: float = 0) -> None:
+        """Queue ``run_command(command_id)`` under a job ID naming the attempt (idempotent)."""
         await self.queue.enqueue_job(
-            "deliver",
-            delivery_id,
-            _job_id=f"deliver:{delivery_id}:{revision}",
+            "run_command",
+            command_id,
+            _job_id=f"command:{command_id}:{attempt}",
             _queue_name=self.queue_name,
+            _defer_by=defer or None,
         )
 
     async def on_change(self, change: SearchChange) -> None:
         """The core's event bus: a search changed, so bring its Slack answers up to date."""
         for delivery_id in await self.deliveries.ids_of(change.request_id):
             await self.enqueue(delivery_id, str(change.rev))
+
+
+async def _enqueue_delivery(
+    queue: ArqRedis, queue_name: str, delivery_id: str, revision: str
+) -> None:
+    await queue.enqueue_job(
+        "deliver", delivery_id, _job_id=f"deliver:{delivery_id}:{revision}", _queue_name=queue_name
+    )
+
+
+async def run_command(ctx: dict[str, Any], command_id: str) -> str:
+    """arq job: take a recorded ``/leads`` command as far as it goes."""
+    services: BotServices = ctx["services"]
+    tries = int(ctx.get("job_try", 1))
+    try:
+        outcome = await services.intake.run(command_id)
+    except Exception as err:
+        log.exception("command failed (try %d)", tries, extra={"command_id": command_id})
+        raise Retry(defer=min(2.0**tries, 30.0)) from err
+    if outcome is IntakeOutcome.BUSY:
+        raise Retry(defer=min(0.2 * 2 ** (tries - 1), 5.0))
+    return str(outcome.value)
 
 
 async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
@@ -126,8 +182,11 @@ async def sweep(ctx: dict[str, Any]) -> None:
 
 
 async def requeue_overdue(ctx: dict[str, Any]) -> None:
-    """arq cron job: queue again the deliveries that missed their deadline."""
+    """arq cron job: queue again the commands and deliveries that missed their deadline."""
     services: BotServices = ctx["services"]
+    for command_id in await services.commands.overdue(limit=_REQUEUE_BATCH):
+        log.info("re-queueing an overdue command", extra={"command_id": command_id})
+        await services.enqueue_command(command_id, f"overdue-{time.time():.0f}")
     for delivery_id in await services.deliveries.overdue(limit=_REQUEUE_BATCH):
         log.info("re-queueing an overdue delivery", extra={"delivery_id": delivery_id})
         await services.enqueue(delivery_id, f"overdue-{time.time():.0f}")
@@ -149,6 +208,7 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
     every_second = set(range(60))
     return Worker(
         functions=[
+            func(run_command, name="run_command", max_tries=20, timeout=300),
             func(deliver, name="deliver", max_tries=20, timeout=300),
             # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
             func(share_to_slack, name=SHARE_JOB, max_tries=3, timeout=60, keep_result=600),

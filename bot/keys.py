@@ -3,12 +3,22 @@
 Same prefix as the core's (``leads`` by default). Per-search keys carry the request ID in a
 hash tag (``{…}``) so a script touching them and the search stays in one Cluster slot.
 
+Per ``/leads`` command — recorded before Slack gets its ack, so that any process can finish
+it (``bot/intake.py``; TTL: a day):
+
+- ``leads:command:<id>`` — hash: who asked where, the description, the ``response_url``, and
+  how far it got (the parent's ``ts``, then the search's request ID).
+- ``leads:lock:command:<id>`` — string: the holder of the work on it (TTL: the lease, 15 s,
+  renewed by the run's heartbeat).
+
 Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n>``, the n-th
 answer owed for that search (TTL: as long as the search's record):
 
 - ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
   asked, how much of the thread is posted, which phase the parent shows.
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
+- ``leads:delivery-once:{rid}:<command>`` — string: the delivery a ``/leads`` command
+  added, so a resumed command adds none twice.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
   60 s, renewed by the run's heartbeat).
 - ``leads:replies:{rid}:<n>`` — list: the ``ts`` of each thread reply posted, so a card can be
@@ -34,6 +44,8 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
 
 Shared (TTL refreshed to 30 days at every write):
 
+- ``leads:commands:open`` — sorted set: command ID → when it must have been started; the
+  worker's requeue pass re-queues those past their deadline.
 - ``leads:deliveries:open`` — sorted set: delivery ID → when it must be finished; the
   worker's requeue pass re-queues those past their deadline.
 - ``leads:jobs`` — arq's queue of this prefix (``shared/state/keys.py``; the sweep keeps a
@@ -97,6 +109,23 @@ class BotKeys:
     def message_lock(self, channel_id: str, ts: str) -> str:
         """The lock serialising re-renders of one message."""
         return f"{self.prefix}:lock:message:{channel_id}:{ts}"
+
+    def delivery_once(self, request_id: str, once: str) -> str:
+        """Which delivery one request (a ``/leads`` command) added to a search."""
+        return f"{self.prefix}:delivery-once:{{{request_id}}}:{once}"
+
+    def command(self, command_id: str) -> str:
+        """One ``/leads`` command, recorded before its ack."""
+        return f"{self.prefix}:command:{command_id}"
+
+    def command_lock(self, command_id: str) -> str:
+        """The lock serialising work on one command across processes."""
+        return f"{self.prefix}:lock:command:{command_id}"
+
+    @property
+    def open_commands(self) -> str:
+        """Sorted set of commands not yet started (or told why not), by deadline."""
+        return f"{self.prefix}:commands:open"
 
     @property
     def open_deliveries(self) -> str:

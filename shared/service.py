@@ -114,18 +114,21 @@ class LeadsService:
         *,
         fresh: bool = False,
         on_wait: WaitListener | None = None,
+        claimant: str | None = None,
     ) -> SubmitResult:
         """Start a search for ``description`` (or reuse an identical recent one).
 
         ``fresh=True`` always submits a new search. ``on_wait(seconds)`` hears of every
-        wait for the shared request budget before it starts. Raises the client's errors
+        wait for the shared request budget before it starts. ``claimant`` names a request
+        that may be resumed after a crash (a recorded command's ID): the resumed run takes
+        over what the dead one claimed rather than wait for it. Raises the client's errors
         (validation, rate limit, authentication, API).
         """
         text = validate_description(description)
         fingerprint = description_fingerprint(text)
         claim: str | None = None
         if self.reuse_window > 0:
-            existing, claim = await self._find_reusable(fingerprint, fresh=fresh)
+            existing, claim = await self._find_reusable(fingerprint, fresh=fresh, claimant=claimant)
             if existing is not None:
                 log.info(
                     "search reused",
@@ -148,7 +151,7 @@ class LeadsService:
         return SubmitResult(record, reused=False)
 
     async def _find_reusable(
-        self, fingerprint: str, *, fresh: bool
+        self, fingerprint: str, *, fresh: bool, claimant: str | None
     ) -> tuple[SearchRecord | None, str | None]:
         """An existing search to reuse, or our claim to submit one (or neither if fresh)."""
         if fresh:
@@ -156,7 +159,7 @@ class LeadsService:
         deadline = time.monotonic() + REUSE_CLAIM_SECONDS
         pause = 0.05
         while True:
-            found = await self.store.claim_reuse(fingerprint)
+            found = await self.store.claim_reuse(fingerprint, claimant)
             if found.claim is not None:
                 return None, found.claim
             if found.request_id is not None:

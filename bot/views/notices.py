@@ -20,8 +20,6 @@ __all__ = [
     "coming_soon",
     "credentials_refused",
     "database_down",
-    "database_down_reason",
-    "interrupted_by_restart",
     "invalid_description",
     "not_in_channel",
     "unexpected_error",
@@ -131,22 +129,9 @@ def api_refused(code: str | None) -> str:
     return f"The Person Leads API refused the request{shown}. Try rewording the description."
 
 
-def database_down_reason() -> str:
-    """Redis failed between posting the parent and recording the search."""
-    return "Leads lost contact with its database. Try again in a minute."
-
-
 def unexpected_reason() -> str:
     """Something we did not plan for went wrong during submission."""
     return "Something went wrong on our side. Try again in a minute."
-
-
-def interrupted_by_restart() -> str:
-    """Leads stopped (a deploy, a restart) while the search waited to be submitted."""
-    return (
-        "Leads restarted before it could send this search to the API, so it will not run. "
-        "Run your `/leads` command again."
-    )
 
 
 _CLICK_NOTICES = {

@@ -98,7 +98,7 @@ return 1
 # ID or someone's claim) or '' when we took the claim.
 _CLAIM_REUSE = """
 local current = redis.call('GET', KEYS[1])
-if current then return current end
+if current and current ~= ARGV[1] then return current end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return ''
 """
@@ -380,13 +380,15 @@ class SearchStore:
 
     # -- identical-search reuse -----------------------------------------------------------
 
-    async def claim_reuse(self, fingerprint: str) -> ReuseClaim:
+    async def claim_reuse(self, fingerprint: str, claimant: str | None = None) -> ReuseClaim:
         """Find a recent search for the same description, or claim the right to submit it.
 
         The claim lives :data:`REUSE_CLAIM_SECONDS` (as long as identical requests wait for
         it), so they wait for the first one instead of each spending a request and a credit.
+        ``claimant`` names the request across runs: a resumed request whose earlier run died
+        holding the claim takes it over instead of waiting for it to lapse.
         """
-        claim = f"claim:{uuid.uuid4().hex}"
+        claim = f"claim:{claimant or uuid.uuid4().hex}"
         current = await self._claim_reuse(
             keys=[self.keys.reuse(fingerprint)], args=[claim, str(REUSE_CLAIM_SECONDS)]
         )

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.context import BOT
+from bot.jobs import BotServices
 from bot.keys import BotKeys
 from sandbox.api.engine import load_default_engine
 from sandbox.embedded import RunningSandbox
@@ -131,6 +132,12 @@ class BotUnderTest:
         """The in-process bot's runtime (store, service, limiter)."""
         assert self.app is not None, "only for a bot running in this process"
         return self.app[BOT].runtime
+
+    @property
+    def services(self) -> BotServices:
+        """The in-process bot's own services (commands, deliveries, the job queue)."""
+        assert self.app is not None, "only for a bot running in this process"
+        return self.app[BOT].services
 
     # -- talking to the bot ------------------------------------------------------------------
 

@@ -4,14 +4,20 @@ Slack wants an answer within 3 seconds. Everything that can be decided from the 
 (help, a description outside 10–2000 characters, "coming soon") is the ack itself, so the
 person sees it at once and nothing else happens; anything else is acked empty first (tens
 of milliseconds) and done afterwards, with the outcome posted or sent ephemerally.
+
+A new search is recorded in Redis before its ack (``bot/intake.py``): Slack never retries a
+slash command, so what is acknowledged must survive this process. If Redis cannot take the
+record within the ack budget, the ack itself says to try again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,7 +27,6 @@ from bot.context import BotContext, bot_context
 from bot.deliveries import SlackRequest
 from bot.lookup import show_status
 from bot.messages import respond_ephemeral
-from bot.searching import start_search
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 from bot.views.help import help_message
@@ -65,11 +70,42 @@ async def handle_leads_command(
             except InvalidDescriptionError as err:
                 await _ack_ephemeral(ack, notices.invalid_description(err.length))
                 return
-            await ack()
             bot = bot_context(context)
-            await _after_ack(
-                bot, respond, asker, start_search(bot, client, respond, asker, description)
-            )
+            try:
+                async with asyncio.timeout(RECORD_BUDGET):
+                    recorded = await bot.services.commands.record(
+                        asker, description, response_url=command.get("response_url") or None
+                    )
+            except (RedisError, OSError, TimeoutError):
+                log.exception(
+                    "Redis could not take the command: /leads refused",
+                    extra={"channel_id": asker.channel_id, "user_id": asker.user_id},
+                )
+                await _ack_ephemeral(ack, notices.database_down())
+                return
+            await ack()
+            await bot.run_tracked(_start_search(bot, recorded.command_id))
+
+
+RECORD_BUDGET = 2.0
+"""Seconds the command's record may take before the ack (Slack allows 3 in all)."""
+
+
+async def _start_search(bot: BotContext, command_id: str) -> None:
+    """Run the recorded command here and now; if that fails, it is handed on, not lost."""
+    try:
+        await bot.services.intake.run(command_id)
+    except Exception:
+        log.warning(
+            "command failed here: queued to run again",
+            exc_info=True,
+            extra={"command_id": command_id},
+        )
+        try:
+            await bot.services.enqueue_command(command_id, "retry", defer=1.0)
+        except (RedisError, OSError):
+            # The requeue pass finds it once its deadline passes (COMMAND_GRACE).
+            log.warning("could not queue the command again", extra={"command_id": command_id})
 
 
 async def _after_ack(

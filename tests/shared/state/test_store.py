@@ -200,6 +200,22 @@ async def test_reuse_claims_let_one_submitter_through(store: SearchStore) -> Non
     assert (await store.claim_reuse("fp")).request_id == RID
 
 
+async def test_a_resumed_request_takes_over_its_own_claim_and_no_one_else_does(
+    store: SearchStore,
+) -> None:
+    # A run of command "c1" claimed the description, then its process died.
+    died = await store.claim_reuse("fp", "c1")
+    assert died.claim == "claim:c1"
+    # Another request with the same description waits for it, as for any claim...
+    other = await store.claim_reuse("fp", "c2")
+    assert (other.claim, other.request_id) == (None, None)
+    # ...but the resumed run of c1 takes it over at once instead of waiting for it to lapse.
+    resumed = await store.claim_reuse("fp", "c1")
+    assert resumed.claim == "claim:c1"
+    await store.finish_reuse("fp", resumed.claim or "", RID, window=60)
+    assert (await store.claim_reuse("fp", "c1")).request_id == RID
+
+
 async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.Redis) -> None:
     token = store.new_callback_token()
     await store.create_search(record(), first_poll_at=time.time(), callback_token=token)

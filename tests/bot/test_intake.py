@@ -1,0 +1,172 @@
+"""``/leads`` is durable from the ack: recorded first, finished by whichever process is alive.
+
+Each test puts a command in the state a crash would leave it in — recorded but never run,
+parent posted while the search waits for the budget, search started but its answer not yet
+owed — and checks that the real bot (in this process, or as ``python -m bot`` processes)
+finishes it exactly once: one parent message, one API search, one thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from bot.deliveries import SlackRequest
+from bot.intake import MAX_RUNS, CommandStore, IntakeOutcome, Stage
+from bot.keys import BotKeys
+from sandbox.embedded import RunningSandbox
+from shared.state.keys import Keys
+from tests.bot.support import (
+    CHANNEL,
+    DESCRIPTION,
+    ONE_SET_OF_25,
+    SANDBOX_API_KEY,
+    USER,
+    BotProcess,
+    BotUnderTest,
+    bot_processes,
+    headings,
+    message_text,
+    new_port,
+    searches_made,
+    subprocess_env,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+ASKER = SlackRequest(team_id="T0SANDBOX", channel_id=CHANNEL, user_id=USER)
+OPEN = BotKeys().open_commands
+
+
+def _parents(sandbox: RunningSandbox) -> list[str]:
+    """The top-level messages in #leads, by ``ts``."""
+    return [message.ts for message in sandbox.slack.history(CHANNEL)]
+
+
+async def _stage(redis: aioredis.Redis, command_id: str) -> str | None:
+    stage: str | None = await redis.hget(BotKeys().command(command_id), "stage")
+    return stage
+
+
+async def test_a_command_recorded_by_a_process_that_died_is_answered_by_another(
+    bot: BotUnderTest, redis: aioredis.Redis, redis_url: str
+) -> None:
+    # As a process leaves it when it dies right after the ack: recorded, nothing else done.
+    # (grace=0: due at once, as it is 10 s after its last heartbeat.)
+    recorded = await CommandStore(redis, "leads", grace=0).record(
+        ASKER, DESCRIPTION, response_url=None
+    )
+    since = 0
+    parent = await bot.parent_posted(since, timeout=30)
+    replies = await bot.delivered(parent.ts, since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+    assert f"<@{USER}>" in message_text(parent.payload)
+    assert await searches_made(bot.sandbox) == 1
+    assert _parents(bot.sandbox) == [parent.ts]
+    assert await _stage(redis, recorded.command_id) == Stage.CLOSED
+    assert await redis.zscore(OPEN, recorded.command_id) is None
+
+
+async def test_a_command_resumed_after_its_search_started_adds_no_second_search_or_answer(
+    bot: BotUnderTest, redis: aioredis.Redis, redis_url: str
+) -> None:
+    since, parent = await bot.search(DESCRIPTION)
+    await bot.delivered(parent.ts, since, redis_url)
+    (command_key,) = [key async for key in redis.scan_iter(BotKeys().command("*"))]
+    command_id = command_key.rsplit(":", 1)[1]
+    # As a process leaves it when it dies after recording the search's ID, before closing.
+    await redis.hset(command_key, "stage", Stage.SUBMITTED.value)
+    await redis.zadd(OPEN, {command_id: time.time() + 60})
+
+    assert await bot.services.intake.run(command_id) is IntakeOutcome.DONE
+    assert await bot.services.intake.run(command_id) is IntakeOutcome.GONE  # closed now
+    replies = await bot.delivered(parent.ts, 0, redis_url)
+    assert headings(replies) == ONE_SET_OF_25  # the same thread, not a second one
+    request_id = str(await redis.hget(command_key, "request_id"))
+    assert await bot.services.deliveries.ids_of(request_id) == [f"{request_id}:1"]
+    assert await searches_made(bot.sandbox) == 1
+    assert _parents(bot.sandbox) == [parent.ts]
+
+
+async def test_a_command_that_keeps_failing_tells_the_person_and_stops(
+    bot: BotUnderTest, redis: aioredis.Redis
+) -> None:
+    recorded = await CommandStore(redis, "leads", grace=60).record(
+        ASKER, DESCRIPTION, response_url=None
+    )
+    posted = await bot.services.intake.slack.chat_postMessage(channel=CHANNEL, text="Queued…")
+    parent_ts = str(posted["ts"])
+    key = BotKeys().command(recorded.command_id)
+    # Every earlier run failed (e.g. a bug): this is the last one it gets.
+    await redis.hset(
+        key, mapping={"stage": Stage.POSTED.value, "parent_ts": parent_ts, "runs": MAX_RUNS}
+    )
+
+    assert await bot.services.intake.run(recorded.command_id) is IntakeOutcome.DONE
+    text = message_text(bot.parent(parent_ts))
+    assert "did not start" in text
+    assert "Something went wrong on our side. Try again in a minute." in text
+    assert await searches_made(bot.sandbox) == 0
+    assert await _stage(redis, recorded.command_id) == Stage.CLOSED
+
+
+async def _fill_budget(redis_url: str, at: float) -> None:
+    """Fill the sandbox key's minute window (600 a minute in tests) as of ``at``."""
+    budget = hashlib.sha256(SANDBOX_API_KEY.encode()).hexdigest()[:16]
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.zadd(Keys().rate_limit(budget), {f"filler-{n}": at for n in range(600)})
+    finally:
+        await client.aclose()
+
+
+async def _empty_budget(redis_url: str) -> None:
+    budget = hashlib.sha256(SANDBOX_API_KEY.encode()).hexdigest()[:16]
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.delete(Keys().rate_limit(budget))
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.slow
+async def test_a_bot_killed_while_the_search_waits_for_the_budget_leaves_it_to_the_next(
+    sandbox: RunningSandbox, redis_url: str, tmp_path: Path
+) -> None:
+    port = new_port()
+    env = subprocess_env(sandbox, redis_url, port)
+    first = BotProcess(env, tmp_path / "first.log")
+    second = BotProcess(env, tmp_path / "second.log")
+    async with httpx.AsyncClient(timeout=10) as http, bot_processes(first):
+        bot = BotUnderTest(first.url, sandbox, http)
+        await first.wait_healthy(http)
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            now = float((await client.time())[0])
+        finally:
+            await client.aclose()
+        await _fill_budget(redis_url, now - 30.0)  # full for about 30 more seconds
+        since, parent = await bot.search(DESCRIPTION)
+        await bot.parent_says(parent.ts, "starts by itself", since=since)
+        first.kill()  # acknowledged, parent posted, waiting for the budget: then a crash
+        assert await searches_made(sandbox) == 0
+        await _empty_budget(redis_url)  # a new minute
+        async with bot_processes(second):
+            await second.wait_healthy(http)
+            # The dead process's lease on the command lapses (15 s), then the next takes it.
+            await bot.parent_says(parent.ts, "1 credit spent", since=since, timeout=90)
+            await wait_until(
+                lambda: len(bot.replies(parent.ts)) == len(ONE_SET_OF_25),
+                timeout=30,
+                message="the whole thread",
+            )
+    assert headings(bot.replies(parent.ts)) == ONE_SET_OF_25
+    assert await searches_made(sandbox) == 1
+    assert _parents(sandbox) == [parent.ts]
+    assert "re-queueing an overdue command" in second.log()
