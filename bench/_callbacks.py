@@ -22,9 +22,13 @@ __all__ = ["DROP_CALLBACKS", "NO_POLLS", "PendingCallback", "callback_for", "tok
 DROP_CALLBACKS = {"drop_callbacks": "always"}
 """Sandbox faults: the API never sends a callback itself."""
 NO_POLLS = PollSchedule(
-    without_callback=(3600.0,), with_callback=(3600.0,), retry_after_error=3600.0
+    without_callback=(3600.0,),
+    with_callback=(3600.0,),
+    retry_after_error=3600.0,
+    overdue_after=3600.0,
 )
-"""First (and every) poll an hour after submission: only a callback can finish a search."""
+"""First (and every) poll, spare ones too, an hour after submission: only a callback can
+finish a search."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Sweep cost against the number of pending searches, with a fixed number of them due.
 
 Each size gets its own key prefix in one Redis, filled with real records through the stores
-(search, callback token, poll schedule, a Slack delivery with its deadline a day away).
+(search, callback token, poll schedule and spare-poll plan, a Slack delivery with its deadline
+a day away).
 Before every timed call the same ``due`` searches are made due and the same ``due``
 deliveries overdue (not timed), so every call does the same work and only the number of
 pending searches around it differs. A sweep pass is what the bot's worker runs every
@@ -44,6 +45,10 @@ class _StubService(LeadsService):
 
     async def poll_claimed(self, request_id: str) -> None:
         """Contact nobody: the poll itself is not what is measured."""
+
+    async def poll_spare(self, request_id: str) -> float:
+        """Contact nobody (none is overdue here: the pass only looks for them)."""
+        return 0.0
 
 
 @dataclass
@@ -122,7 +127,10 @@ async def _add(store: SearchStore, deliveries: DeliveryStore, *, due_at: float) 
         has_callback=True,
     )
     await store.create_search(
-        record, first_poll_at=due_at, callback_token=store.new_callback_token()
+        record,
+        first_poll_at=due_at,
+        callback_token=store.new_callback_token(),
+        overdue_at=due_at,
     )
     delivery = await deliveries.add(request_id, asker=SLACK, parent_ts=PARENT_TS, reused=False)
     assert delivery is not None  # the search was just created

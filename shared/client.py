@@ -179,10 +179,15 @@ class NyneClient:
         log.info("search submitted", extra={"request_id": accepted.request_id})
         return accepted
 
-    async def get_search(self, request_id: str) -> Search:
-        """Fetch a search's status and, once completed, its results."""
+    async def get_search(self, request_id: str, *, kind: RequestKind = "poll") -> Search:
+        """Fetch a search's status and, once completed, its results.
+
+        ``kind`` is what the ``gate`` counts it as: ``"spare"`` for an optional poll that
+        only goes when the budget is idle (refused at once with :class:`RateLimitError`
+        otherwise, nothing sent).
+        """
         return await self._request(
-            "GET", Search, params={"request_id": check_request_id(request_id)}
+            "GET", Search, params={"request_id": check_request_id(request_id)}, kind=kind
         )
 
     async def wait_for_search(
@@ -230,8 +235,10 @@ class NyneClient:
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
         on_wait: WaitListener | None = None,
+        kind: RequestKind | None = None,
     ) -> ModelT:
-        kind: RequestKind = "submit" if method == "POST" else "poll"
+        if kind is None:
+            kind = "submit" if method == "POST" else "poll"
         retries_done = 0
         while True:
             if self.gate is not None:

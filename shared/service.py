@@ -10,7 +10,10 @@ bus. All state lives in Redis, so any process can pick up where another left off
   of times — records phase changes, completes the search exactly once and announces every
   change on the event bus (:mod:`shared.state.events`), the one way the fronts hear of it;
 * **wait** follows one search until it finishes: woken within milliseconds by the event bus
-  when news lands anywhere, and polling it itself when its poll falls due.
+  when news lands anywhere, and polling it itself when its poll falls due;
+* **poll** a search whose scheduled poll is due (:meth:`LeadsService.poll_claimed`), or,
+  from idle budget only, an overdue one (:meth:`LeadsService.poll_spare`; the schedule and
+  what "overdue" means: :mod:`shared.polling`).
 """
 
 from __future__ import annotations
@@ -184,7 +187,7 @@ class LeadsService:
         token = self.store.new_callback_token() if self.callback_base_url else None
         callback_url = f"{self.callback_base_url}/callbacks/nyne/{token}" if token else None
         accepted = await self.client.create_search(text, callback_url=callback_url, on_wait=on_wait)
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self.store.now(), UTC)  # the clock the schedule runs on
         state = SearchState.from_api(accepted.status)
         record = SearchRecord(
             request_id=accepted.request_id,
@@ -198,7 +201,10 @@ class LeadsService:
         )
         first_poll = self.schedule.delay(0, has_callback=record.has_callback)
         await self.store.create_search(
-            record, first_poll_at=now.timestamp() + first_poll, callback_token=token
+            record,
+            first_poll_at=now.timestamp() + first_poll,
+            callback_token=token,
+            overdue_at=now.timestamp() + self.schedule.overdue_after,
         )
         log.info(
             "search submitted",
@@ -213,8 +219,11 @@ class LeadsService:
 
     # -- learning of changes ------------------------------------------------------------
 
-    async def apply(self, search: Search, *, polled: bool) -> SearchRecord | None:
-        """Record news of a search from a poll or a callback; returns the record.
+    async def apply(
+        self, search: Search, *, polled: bool, spare: bool = False
+    ) -> SearchRecord | None:
+        """Record news of a search from a poll (``spare``: a spare one) or a callback;
+        returns the record.
 
         Safe to call any number of times, concurrently, from any process: a phase is
         recorded once, and a search is completed once — the other attempts are no-ops.
@@ -229,12 +238,13 @@ class LeadsService:
                 results_count=search.results_count,
                 error=search.error,
                 polled=polled,
+                spare=spare,
             )
             if outcome is Completion.WON and record is not None:
                 await self._announce(record)
                 return record
             return await self.store.get_search(request_id)
-        changed = await self.store.set_status(request_id, state, polled=polled)
+        changed = await self.store.set_status(request_id, state, polled=polled, spare=spare)
         record = await self.store.get_search(request_id)
         if changed and record is not None:
             await self._announce(record)
@@ -252,6 +262,7 @@ class LeadsService:
                     "results_count": record.results_count,
                     "elapsed_s": record.elapsed_seconds,
                     "polls": record.polls,
+                    "spare_polls": record.spare_polls,
                     "credit_spent": record.credit_spent,
                     **({"error": record.error} if record.error else {}),
                 },
@@ -298,16 +309,24 @@ class LeadsService:
 
     # -- polling -------------------------------------------------------------------------
 
-    async def poll_claimed(self, request_id: str) -> None:
-        """Poll a search whose poll this process has claimed, then schedule the next one."""
+    async def _still_open(self, request_id: str) -> SearchRecord | None:
+        """The record of a search still worth polling; None once it is done or expired."""
         record = await self.store.get_search(request_id)
         if record is None or record.is_terminal:
             await self.store.stop_polling(request_id)
-            return
-        age = (datetime.now(UTC) - record.created_at).total_seconds()
+            return None
+        age = self.store.now() - record.created_at.timestamp()
         if age > self.store.timings.max_pending:
             await self.expire(request_id)
+            return None
+        return record
+
+    async def poll_claimed(self, request_id: str) -> None:
+        """Poll a search whose poll this process has claimed, then schedule the next one."""
+        record = await self._still_open(request_id)
+        if record is None:
             return
+        age = self.store.now() - record.created_at.timestamp()
         retry_in: float | None = None
         try:
             search = await self.client.get_search(request_id)
@@ -336,8 +355,47 @@ class LeadsService:
             updated = await self.apply(search, polled=True)
             if updated is None or updated.is_terminal:
                 return
-            retry_in = self.schedule.delay(updated.polls, has_callback=updated.has_callback)
-        await self.store.schedule_poll(request_id, time.time() + retry_in)
+            now = self.store.now()
+            # Spare polls never advance the schedule: it goes on as if they never happened.
+            retry_in = self.schedule.delay(
+                updated.scheduled_polls, has_callback=updated.has_callback
+            )
+            await self.store.schedule_poll(
+                request_id,
+                now + retry_in,
+                no_spare_before=now + self.schedule.spare_delay(updated.spare_polls),
+            )
+            return
+        await self.store.schedule_poll(request_id, self.store.now() + retry_in)
+
+    async def poll_spare(self, request_id: str) -> float:
+        """Spend a spare request on an overdue search this process has claimed.
+
+        Returns 0.0 when it polled (or there was nothing left to poll). When the budget is
+        not idle — submissions and scheduled polls are using it — nothing is sent: the
+        search's next spare poll is put off, and the seconds until spare budget may free
+        are returned. Whatever a spare poll finds is applied as any poll's news; its errors
+        are left to the scheduled polls, which also decide when to give a search up.
+        """
+        record = await self._still_open(request_id)
+        if record is None:
+            return 0.0
+        try:
+            search = await self.client.get_search(request_id, kind="spare")
+        except RateLimitError as err:
+            wait = err.retry_after or self.schedule.retry_after_error
+            await self.store.schedule_spare(request_id, self.store.now() + wait)
+            return wait
+        except APIError as err:
+            log.info("spare poll failed: %s", type(err).__name__, extra={"request_id": request_id})
+            retry_at = self.store.now() + self.schedule.retry_after_error
+            await self.store.schedule_spare(request_id, retry_at)
+            return 0.0
+        updated = await self.apply(search, polled=True, spare=True)
+        if updated is not None and not updated.is_terminal:
+            next_at = self.store.now() + self.schedule.spare_delay(updated.spare_polls)
+            await self.store.schedule_spare(request_id, next_at)
+        return 0.0
 
     async def refresh(self, request_id: str) -> SearchRecord | None:
         """Poll now if this search's poll is due (nobody else is polling it); return it."""
@@ -409,7 +467,12 @@ class LeadsService:
             sandbox=self.sandbox,
         )
         first_poll = now.timestamp() + self.schedule.delay(1, has_callback=False)
-        await self.store.create_search(adopted, first_poll_at=first_poll, callback_token=None)
+        await self.store.create_search(
+            adopted,
+            first_poll_at=first_poll,
+            callback_token=None,
+            overdue_at=adopted.created_at.timestamp() + self.schedule.overdue_after,
+        )
         return await self.apply(search, polled=True) or adopted
 
     async def recent(self, limit: int) -> list[SearchRecord]:

@@ -4,8 +4,20 @@ Each pass (a front's job queue runs one every second, once across all its worker
 the searches whose poll is due — atomically, so two workers never poll the same search —
 and polls them inside the shared rate budget: searches without a callback, searches whose
 callback is late, progress for the fronts that show it. Abandoned searches are marked
-expired. Its cost grows with the number of *due* searches, not the number pending: the
-schedule is a sorted set read by score.
+expired.
+
+Then it spends what the budget has idle on **spare polls** of overdue searches (still open
+past the time the API usually answers, so probably a lost callback; ``shared/polling.py``),
+a few seconds apart, so a lost callback costs seconds instead of the minute to the next
+scheduled poll. They go only while the budget is quiet: the rate limiter grants a spare
+poll only while every window (minute and hour) is less than half used — a person's
+``/leads`` always finds room, and a submission waiting for its turn means no spare polls —
+and never makes one wait. The first refusal ends the pass's spare polls and puts the
+searches it claimed off until the limiter expects room again; scheduled polls carry on as
+if spare polls did not exist, which is today's schedule when the budget is tight.
+
+A pass costs in proportion to the *due* searches, not the open ones: both plans (scheduled
+and spare polls) are sorted sets read by score.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ class Sweeper:
 
     Args:
         service: the lead-search service.
-        batch: most searches taken per pass.
+        batch: most searches taken per pass (scheduled polls, then as many spare polls).
         concurrency: polls in flight at once (each still waits for the rate limiter).
         lease: seconds a claimed poll stays hidden from other workers (a poll may wait
             for the rate limiter; a process that dies mid-poll delays that search this long).
@@ -52,7 +64,8 @@ class Sweeper:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
-        """One pass over the due polls (skipped while another pass runs); how many it polled.
+        """One pass over the due polls (skipped while another pass runs); how many it polled
+        (spare polls included).
 
         A pass can wait on the rate limiter when the budget is spent; the lock keeps the
         next ticks from piling up behind it (and from crowding other jobs out of workers).
@@ -71,7 +84,8 @@ class Sweeper:
         claimed = await self.service.store.claim_due_polls(limit=self.batch, lease=self.lease)
         if claimed:
             await asyncio.gather(*(self._poll(request_id) for request_id in claimed))
-        return len(claimed)
+        # After the scheduled polls, which put off the spare polls of what they just saw.
+        return len(claimed) + await self._spare_pass()
 
     async def _poll(self, request_id: str) -> None:
         async with self._slots:
@@ -80,3 +94,29 @@ class Sweeper:
             except Exception:
                 # One bad search must not stop the pass; its lease expires and it is retried.
                 log.exception("sweep could not poll a search", extra={"request_id": request_id})
+
+    async def _spare_pass(self) -> int:
+        """Spare polls of the overdue searches, until the budget is not idle."""
+        store = self.service.store
+        claimed = await store.claim_overdue(limit=self.batch, lease=self.lease)
+        refused: list[float] = []  # how long the limiter expects no spare room, once refused
+
+        async def spare(request_id: str) -> bool:
+            async with self._slots:
+                if refused:  # give it back, for when spare budget may be free again
+                    await store.schedule_spare(request_id, store.now() + refused[0])
+                    return False
+                try:
+                    wait = await self.service.poll_spare(request_id)
+                except Exception:
+                    log.exception("sweep could not poll a search", extra={"request_id": request_id})
+                    return False
+                if wait:
+                    refused.append(wait)
+                    return False
+                return True
+
+        polled = sum(await asyncio.gather(*(spare(request_id) for request_id in claimed)))
+        if refused:
+            log.debug("spare polls paused for %.0fs: the request budget is busy", refused[0])
+        return polled

@@ -1,8 +1,9 @@
 """Non-spec admin routes under ``/sandbox/`` (the real API has none of these).
 
 * ``GET /sandbox`` — what this sandbox is, its speed, its routes and faults.
-* ``GET /sandbox/usage`` — credits, searches and rate-limit state of the calling key
-  (authenticated like the API; not rate limited and not counted).
+* ``GET /sandbox/usage`` — credits, searches and rate-limit state of the calling key,
+  with ``rate_limited``: how many of its requests were answered 429 (authenticated like
+  the API; not rate limited and not counted).
 * ``GET /sandbox/searches`` — the calling key's kept searches, oldest first, with their
   request IDs and statuses (authenticated the same way): how a test finds a search whose
   POST never answered 202, e.g. under the ``fail_after_create`` fault.

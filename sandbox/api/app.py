@@ -52,6 +52,7 @@ async def _admit(request: web.Request, service: SandboxSearchService) -> str:
     key = authenticate(request, service)
     decision = service.limiter.hit(key)
     if not decision.allowed:
+        service.store.account(key).rate_limited += 1
         raise ApiError.rate_limit_exceeded(
             retry_after_header(decision.retry_after), decision.window
         )

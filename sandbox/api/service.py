@@ -162,6 +162,7 @@ class SandboxSearchService:
                 "failed": account.failed,
             },
             "rate_limit": {state.name: state.to_json() for state in self.limiter.state(api_key)},
+            "rate_limited": account.rate_limited,
         }
 
     async def reset(self) -> None:

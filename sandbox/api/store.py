@@ -58,6 +58,8 @@ class Account:
     completed: int = 0
     completed_without_leads: int = 0
     failed: int = 0
+    rate_limited: int = 0
+    """Requests answered 429: a client that keeps inside the budget never sees one."""
 
 
 @dataclass(slots=True)

@@ -17,6 +17,8 @@ Per search (``rid`` = request ID; TTL: max pending age + retention, then retenti
 Shared (TTL refreshed to 30 days at every write):
 
 - ``leads:polls`` — sorted set: request ID → when its next poll is due.
+- ``leads:overdue`` — sorted set: request ID → when a spare poll of it is next worth
+  making (first when it becomes overdue; ``shared/polling.py``).
 - ``leads:recent`` — sorted set: request ID → submission time (last 500).
 
 Others:
@@ -76,6 +78,11 @@ class Keys:
     def polls(self) -> str:
         """Sorted set of searches by next poll time."""
         return f"{self.prefix}:polls"
+
+    @property
+    def overdue(self) -> str:
+        """Sorted set of open searches by when a spare poll is next worth making."""
+        return f"{self.prefix}:overdue"
 
     @property
     def recent(self) -> str:

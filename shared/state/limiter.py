@@ -9,10 +9,11 @@ Why a Lua script and not the ``limits`` library: we need (1) both windows checke
 counted in one atomic step — ``limits`` hits one limit at a time, so a request refused by
 the hour window would already have used a minute slot; (2) priorities: submissions may
 use the whole budget while polls leave a reserve to them, so a person's new search
-overtakes background polls; and (3) the exact time until a slot frees, so a caller can
-wait precisely that long or be told when to retry. The script is a sliding log (a sorted
-set of request times), exact at any instant, using Redis's clock so hosts need not agree
-on the time.
+overtakes background polls, and spare polls (extra checks of overdue searches, see
+``shared/sweep.py``) only use what both leave idle; and (3) the exact time until a slot
+frees, so a caller can wait precisely that long or be told when to retry. The script is a
+sliding log (a sorted set of request times), exact at any instant, using Redis's clock so
+hosts need not agree on the time.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
 return {1, tostring(now)}
 """
 
-RequestKind = Literal["submit", "poll"]
-"""What a request is for, so the limiter can serve submissions before status polls."""
+RequestKind = Literal["submit", "poll", "spare"]
+"""What a request is for, so the limiter can serve submissions before status polls, and
+both before *spare* polls: extra, optional polls made only from budget nobody else is using
+(they never wait for it, and leave ``spare_headroom`` of every window to the others)."""
 
 WaitListener = Callable[[float], Awaitable[None]]
 """Hears ``seconds`` before a caller waits that long for its turn (see ``acquire``)."""
@@ -89,8 +92,14 @@ class RateLimiter:
         margin: seconds added to every window, so a request counted at the end of our
             window cannot land inside the API's (clocks and latency differ a little).
         poll_reserve: share of each window that status polls must leave to submissions.
+        spare_headroom: share of each window that spare polls must leave to everything
+            else: they only go while the window is less than ``1 - spare_headroom`` full,
+            so a submission is never held up by them unless submissions and scheduled polls
+            alone would need that much. A window too small to keep any headroom (a limit
+            of 1) gets no spare polls at all.
         max_wait: seconds a caller may wait for its turn, per kind; past that it gets
-            :class:`RateLimitError` with ``retry_after`` instead.
+            :class:`RateLimitError` with ``retry_after`` instead. A kind not listed (by
+            default ``"spare"``) never waits: it goes at once or is refused.
     """
 
     def __init__(
@@ -101,15 +110,25 @@ class RateLimiter:
         windows: Sequence[RateWindow] = (RateWindow(60, 60.0), RateWindow(1000, 3600.0)),
         margin: float = 1.0,
         poll_reserve: float = 0.2,
+        spare_headroom: float = 0.5,
         max_wait: Mapping[RequestKind, float] | None = None,
     ) -> None:
         if not windows:
             raise ValueError("at least one window is needed")
+        if not 0 < spare_headroom < 1:
+            raise ValueError("spare_headroom is a share of each window, between 0 and 1")
         self._redis = redis
         self.key = key
         self.windows = tuple(windows)
         self.margin = margin
         self.poll_reserve = poll_reserve
+        self.spare_headroom = spare_headroom
+        # Past the script's floor of one slot, a window this small would give its last slot
+        # away: spare polls are then refused outright (for a full window's time).
+        self._no_spare_for = max(
+            (w.seconds + margin for w in self.windows if math.floor(w.limit * spare_headroom) < 1),
+            default=0.0,
+        )
         # Read-only: set here once, so every caller of this limiter knows what to expect.
         self.max_wait: Mapping[RequestKind, float] = MappingProxyType(
             {"submit": 90.0, "poll": 60.0, **(max_wait or {})}
@@ -127,7 +146,9 @@ class RateLimiter:
 
     async def _attempt(self, kind: RequestKind) -> tuple[bool, float]:
         """(True, Redis time of the grant) or (False, seconds until a slot frees)."""
-        reserve = 0.0 if kind == "submit" else self.poll_reserve
+        if kind == "spare" and self._no_spare_for:
+            return False, self._no_spare_for
+        reserve = {"submit": 0.0, "poll": self.poll_reserve, "spare": self.spare_headroom}[kind]
         granted, value = await self._script(
             keys=[self.key], args=[uuid.uuid4().hex, str(reserve), *self._window_args]
         )
@@ -139,7 +160,7 @@ class RateLimiter:
         return 0.0 if granted else value
 
     async def acquire(self, kind: RequestKind, *, on_wait: WaitListener | None = None) -> float:
-        """Wait for a slot (up to ``max_wait[kind]``) and count the request.
+        """Wait for a slot (up to ``max_wait[kind]``, 0 if not listed) and count the request.
 
         Returns when (Redis clock, Unix seconds) the request was counted. Raises
         :class:`RateLimitError` with ``retry_after`` when the wait would be longer;
@@ -153,7 +174,7 @@ class RateLimiter:
                     log.info("rate limit: %s went after waiting %.1fs", kind, waited)
                 return value
             wait = value
-            if waited + wait > self.max_wait[kind]:
+            if waited + wait > self.max_wait.get(kind, 0.0):
                 retry_after = math.ceil(wait)
                 raise RateLimitError(
                     f"The API request budget is used up; retry in {retry_after} s.",

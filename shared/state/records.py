@@ -111,6 +111,9 @@ class SearchRecord(BaseModel):
     has_callback: bool = False
     polls: int = 0
     """How many status polls this search has cost."""
+    spare_polls: int = 0
+    """How many of ``polls`` were spare polls: extra checks of an overdue search, made
+    from idle budget (``shared/polling.py``); the rest followed the schedule."""
     sandbox: bool = False
     """True when the search ran on the local sandbox, not the real API."""
     rev: int = 0
@@ -120,6 +123,11 @@ class SearchRecord(BaseModel):
     def is_terminal(self) -> bool:
         """True when completed, failed or expired."""
         return self.status.is_terminal
+
+    @property
+    def scheduled_polls(self) -> int:
+        """How many polls followed the poll schedule (its place in it)."""
+        return self.polls - self.spare_polls
 
     @property
     def credit_spent(self) -> bool:
@@ -153,6 +161,7 @@ class SearchRecord(BaseModel):
             "error": self.error or "",
             "has_callback": "1" if self.has_callback else "",
             "sandbox": "1" if self.sandbox else "",
+            "spare_polls": str(self.spare_polls) if self.spare_polls else "",
         }
         fields |= {key: value for key, value in optional.items() if value}
         for state, at in self.phases.items():
@@ -183,6 +192,7 @@ class SearchRecord(BaseModel):
             error=fields.get("error") or None,
             has_callback=fields.get("has_callback") == "1",
             polls=int(fields.get("polls") or 0),
+            spare_polls=int(fields.get("spare_polls") or 0),
             sandbox=fields.get("sandbox") == "1",
             rev=int(fields.get("rev") or 0),
         )

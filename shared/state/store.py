@@ -2,7 +2,12 @@
 
 The atomic steps — a status change, completing a search, claiming a due poll — are Lua
 scripts, so any number of processes can attempt them at once and exactly one wins.
-Timestamps are Unix seconds from the caller's clock (hosts are assumed NTP-synced).
+Timestamps are Unix seconds from the caller's clock (hosts are assumed NTP-synced); tests
+pass a clock of their own.
+
+Two sorted sets plan the polls of open searches: ``polls`` (the next scheduled poll) and
+``overdue`` (the next spare poll worth making, see ``shared/polling.py``). Both are read by
+score, so finding what is due costs the same however many searches are open.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import secrets
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -40,12 +46,16 @@ log = logging.getLogger(__name__)
 _LEADS = TypeAdapter(list[Lead])
 _TERMINAL = "completed failed expired"
 
-# KEYS[1] search hash. ARGV: status, now, polled (1 counts a poll). Returns 1 if the
-# status changed (first sight of a phase), 0 if not, -1 for an unknown search.
+# KEYS[1] search hash. ARGV: status, now, polled (1 counts a poll, 2 a spare poll). Returns
+# 1 if the status changed (first sight of a phase), 0 if not, -1 for an unknown search.
+_COUNT_POLL = """
+if ARGV[{arg}] ~= '0' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
+if ARGV[{arg}] == '2' then redis.call('HINCRBY', KEYS[1], 'spare_polls', 1) end
+"""
 _SET_STATUS = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return -1 end
-if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
+{_COUNT_POLL.format(arg=3)}
 if string.find('{_TERMINAL}', current, 1, true) then return 0 end
 if current == ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
@@ -55,7 +65,7 @@ return 1
 """
 
 # KEYS: search hash, results, description. ARGV: status, now, results_count, error, blob,
-# ttl, polled.
+# ttl, polled (as for _SET_STATUS).
 # Returns {1, token digest or ''} for the one attempt that completes the search, {0, ''} if
 # it was already done, {-1, ''} for an unknown search. The token key itself is re-expired by
 # the caller: it has no hash tag (it is looked up by digest alone), so on a Cluster it sits
@@ -63,7 +73,7 @@ return 1
 _COMPLETE = f"""
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return {{-1, ''}} end
-if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'polls', 1) end
+{_COUNT_POLL.format(arg=7)}
 if string.find('{_TERMINAL}', current, 1, true) then return {{0, ''}} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2],
            'results_count', ARGV[3])
@@ -76,8 +86,8 @@ redis.call('EXPIRE', KEYS[3], ARGV[6])
 return {{1, redis.call('HGET', KEYS[1], 'token') or ''}}
 """
 
-# KEYS[1] polls zset. ARGV: now, lease, limit. Claims up to `limit` due searches by
-# pushing their due time a lease ahead, so no other process polls them meanwhile.
+# KEYS[1] polls (or overdue) zset. ARGV: now, lease, limit. Claims up to `limit` due
+# searches by pushing their due time a lease ahead, so no other process polls them meanwhile.
 _CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, id in ipairs(due) do
@@ -179,8 +189,8 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def _now() -> float:
-    return time.time()
+def _polled(polled: bool, spare: bool) -> str:
+    return "2" if spare else "1" if polled else "0"
 
 
 class SearchStore:
@@ -192,8 +202,11 @@ class SearchStore:
         *,
         keys: Keys | None = None,
         timings: StoreTimings | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
+        self.now = clock
+        """The time now, in Unix seconds: every timestamp and due time the store writes."""
         self.keys = keys or Keys()
         self.timings = timings or StoreTimings()
         self._set_status = redis.register_script(_SET_STATUS)
@@ -211,9 +224,17 @@ class SearchStore:
     # -- searches ------------------------------------------------------------------------
 
     async def create_search(
-        self, record: SearchRecord, *, first_poll_at: float, callback_token: str | None
+        self,
+        record: SearchRecord,
+        *,
+        first_poll_at: float,
+        callback_token: str | None,
+        overdue_at: float | None = None,
     ) -> None:
-        """Store a just-submitted search, its callback token and its first poll."""
+        """Store a just-submitted search, its callback token and its first poll.
+
+        ``overdue_at``: when the search becomes overdue, worth a spare poll (None: never).
+        """
         k, ttl = self.keys, self.pending_ttl
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.search(record.request_id), mapping=record.to_hash())
@@ -225,9 +246,11 @@ class SearchStore:
                 # Completion finds the token from the search, to cut its life short then.
                 pipe.hset(k.search(record.request_id), "token", digest)
             pipe.zadd(k.polls, {record.request_id: first_poll_at})
+            if overdue_at is not None:
+                pipe.zadd(k.overdue, {record.request_id: overdue_at})
             pipe.zadd(k.recent, {record.request_id: record.created_at.timestamp()})
             pipe.zremrangebyrank(k.recent, 0, -self.timings.recent_kept - 1)
-            for shared_key in (k.polls, k.recent):
+            for shared_key in (k.polls, k.overdue, k.recent):
                 pipe.expire(shared_key, self.timings.global_ttl)
             await pipe.execute()
 
@@ -262,11 +285,13 @@ class SearchStore:
             if fields
         ]
 
-    async def set_status(self, request_id: str, state: SearchState, *, polled: bool) -> bool:
-        """Record a non-final status (and count the poll); True if it changed."""
+    async def set_status(
+        self, request_id: str, state: SearchState, *, polled: bool, spare: bool = False
+    ) -> bool:
+        """Record a non-final status (and count the poll, spare or not); True if it changed."""
         changed = await self._set_status(
             keys=[self.keys.search(request_id)],
-            args=[state.value, f"{_now():.6f}", "1" if polled else "0"],
+            args=[state.value, f"{self.now():.6f}", _polled(polled, spare)],
         )
         return int(changed) == 1
 
@@ -279,6 +304,7 @@ class SearchStore:
         results_count: int | None = None,
         error: str | None = None,
         polled: bool = False,
+        spare: bool = False,
     ) -> tuple[Completion, SearchRecord | None]:
         """Finish a search exactly once, however many processes try at the same time.
 
@@ -299,12 +325,12 @@ class SearchStore:
             keys=[k.search(request_id), k.results(request_id), k.description(request_id)],
             args=[
                 state.value,
-                f"{_now():.6f}",
+                f"{self.now():.6f}",
                 str(count_found),
                 error or "",
                 blob,
                 str(self.timings.retention),
-                "1" if polled else "0",
+                _polled(polled, spare),
             ],
         )
         if int(outcome) != 1:
@@ -313,6 +339,7 @@ class SearchStore:
         # retries now, and the finished record for the announcement.
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(k.polls, request_id)
+            pipe.zrem(k.overdue, request_id)
             if digest:
                 pipe.expire(k.token(digest), CALLBACK_GRACE_SECONDS)
             pipe.hgetall(k.search(request_id))
@@ -331,24 +358,53 @@ class SearchStore:
     async def claim_due_polls(self, *, limit: int, lease: float) -> list[str]:
         """Take up to ``limit`` due searches; nobody else gets them for ``lease`` seconds."""
         due = await self._claim_due(
-            keys=[self.keys.polls], args=[f"{_now():.6f}", str(lease), str(limit)]
+            keys=[self.keys.polls], args=[f"{self.now():.6f}", str(lease), str(limit)]
+        )
+        return list(due)
+
+    async def claim_overdue(self, *, limit: int, lease: float) -> list[str]:
+        """Take up to ``limit`` searches worth a spare poll now, hidden ``lease`` seconds."""
+        due = await self._claim_due(
+            keys=[self.keys.overdue], args=[f"{self.now():.6f}", str(lease), str(limit)]
         )
         return list(due)
 
     async def claim_poll(self, request_id: str, *, lease: float) -> bool:
         """Take one search's poll if it is due now."""
         won = await self._claim_one(
-            keys=[self.keys.polls], args=[f"{_now():.6f}", str(lease), request_id]
+            keys=[self.keys.polls], args=[f"{self.now():.6f}", str(lease), request_id]
         )
         return int(won) == 1
 
     async def stop_polling(self, request_id: str) -> None:
         """No more polls for this search (it finished, or is gone)."""
-        await self.redis.zrem(self.keys.polls, request_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(self.keys.polls, request_id)
+            pipe.zrem(self.keys.overdue, request_id)
+            await pipe.execute()
 
-    async def schedule_poll(self, request_id: str, at: float) -> None:
-        """Set when the next poll is due (only while the search is still being polled)."""
-        await self.redis.zadd(self.keys.polls, {request_id: at}, xx=True)
+    async def schedule_poll(
+        self, request_id: str, at: float, *, no_spare_before: float | None = None
+    ) -> None:
+        """Set when the next poll is due (only while the search is still being polled).
+
+        ``no_spare_before``: a poll just told us how the search is, so no spare poll of it
+        before then (a later planned one stays as it is).
+        """
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.keys.polls, {request_id: at}, xx=True)
+            if no_spare_before is not None:
+                pipe.zadd(self.keys.overdue, {request_id: no_spare_before}, xx=True, gt=True)
+            await pipe.execute()
+
+    async def schedule_spare(self, request_id: str, at: float) -> None:
+        """Set when a spare poll of this search is next worth making (if it is planned)."""
+        await self.redis.zadd(self.keys.overdue, {request_id: at}, xx=True)
+
+    async def next_spare_at(self, request_id: str) -> float | None:
+        """When a spare poll is next worth making, or None when none is planned."""
+        score = await self.redis.zscore(self.keys.overdue, request_id)
+        return None if score is None else float(score)
 
     async def next_poll_at(self, request_id: str) -> float | None:
         """When the next poll is due, or None when no more polls are planned."""

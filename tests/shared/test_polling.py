@@ -1,4 +1,5 @@
-"""The one poll schedule: cheap for fast searches, sparse for long ones, scalable."""
+"""The one poll schedule: cheap for fast searches, sparse for long ones, scalable; and the
+spare polls of overdue searches."""
 
 from __future__ import annotations
 
@@ -43,3 +44,24 @@ def test_scaled_multiplies_every_delay(factor: float) -> None:
             expected = base.delay(n, has_callback=has_callback) * factor
             assert scaled.delay(n, has_callback=has_callback) == pytest.approx(expected)
     assert scaled.retry_after_error == pytest.approx(base.retry_after_error * factor)
+    assert scaled.overdue_after == pytest.approx(base.overdue_after * factor)
+    for n in range(10):
+        assert scaled.spare_delay(n) == pytest.approx(base.spare_delay(n) * factor)
+
+
+def test_a_search_is_overdue_after_the_usual_time_with_its_callback() -> None:
+    # The spec's example search took 105 s; its callback follows within a second or so.
+    assert 105 < PollSchedule().overdue_after <= 120
+
+
+def test_spare_polls_of_an_overdue_search_start_quick_then_thin_out() -> None:
+    schedule = PollSchedule()
+    delays = [schedule.spare_delay(n) for n in range(12)]
+    assert delays[0] == delays[1] == 2.0  # a scheduled poll, or the first spare one: 2 s
+    assert delays == sorted(delays)
+    assert delays[-1] == 30.0  # a search that is just slow: twice the callback schedule's
+    spare_offsets = list(itertools.accumulate(delays[1:4], initial=schedule.overdue_after))
+    # A lost callback of a search that took the usual time is caught within seconds...
+    assert spare_offsets[:3] == [110.0, 112.0, 115.0]
+    # ...where the callback schedule's next poll after 110 s comes at 112 s, then 172 s.
+    assert _offsets(schedule, has_callback=True, polls=6)[4:] == [112.0, 172.0]

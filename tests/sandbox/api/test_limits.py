@@ -95,6 +95,19 @@ async def test_usage_reports_rate_limit_state_and_is_not_counted(
     assert state["hour"]["reset_in_seconds"] == 3585.0
 
 
+async def test_usage_counts_the_requests_answered_429(
+    manual: tuple[ManualClock, httpx.AsyncClient],
+) -> None:
+    _clock, http = manual
+    request_id = await submit(http, DESCRIPTION)
+    assert (await usage(http))["rate_limited"] == 0
+    for _ in range(59):
+        await poll(http, request_id)
+    for _ in range(3):
+        assert (await poll(http, request_id)).status_code == 429
+    assert (await usage(http))["rate_limited"] == 3  # what a test asserts is zero for us
+
+
 async def test_429_and_recovery_in_real_time_at_high_speed(start: StartSandbox) -> None:
     # Speed 30: a 2-second minute, long enough to spend 60 requests inside it even on a
     # busy machine.

@@ -56,6 +56,72 @@ async def test_submissions_overtake_polls(redis: aioredis.Redis) -> None:
     assert await limiter.try_acquire("submit") > 0
 
 
+async def test_spare_polls_only_use_the_idle_half_of_every_window(
+    redis: aioredis.Redis,
+) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(10, 60), RateWindow(16, 3600)], margin=0
+    )
+    for _ in range(5):
+        assert await limiter.try_acquire("spare") == 0
+    wait = await limiter.try_acquire("spare")
+    assert 59 < wait <= 60  # half the minute is used: spare polls stop, nothing counted
+    assert await limiter.usage() == {"60s": 5, "3600s": 5}
+    for _ in range(3):
+        assert await limiter.try_acquire("poll") == 0  # scheduled polls still go (to 8)
+    assert await limiter.try_acquire("submit") == 0  # and a person's search, to the end
+    assert await limiter.try_acquire("submit") == 0
+    assert await limiter.try_acquire("spare") > 0
+
+
+async def test_the_hour_window_stops_spare_polls_too(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(60, 60), RateWindow(6, 3600)], margin=0
+    )
+    for _ in range(3):
+        assert await limiter.try_acquire("spare") == 0
+    assert 3590 < await limiter.try_acquire("spare") <= 3600  # half the hour: not idle
+
+
+async def test_a_waiting_submission_means_no_spare_polls(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(4, 0.5)], margin=0)
+    for _ in range(4):
+        await limiter.acquire("submit")
+    heard = asyncio.Event()
+
+    async def on_wait(seconds: float) -> None:
+        heard.set()
+
+    waiting = asyncio.create_task(limiter.acquire("submit", on_wait=on_wait))
+    await heard.wait()  # a submission is waiting for the window to slide
+    assert await limiter.try_acquire("spare") > 0
+    await waiting
+
+
+async def test_spare_polls_never_wait_for_the_budget(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(2, 60)], margin=0)
+    await limiter.acquire("spare")
+    with pytest.raises(RateLimitError, match=r"retry in 60 s") as refused:
+        await limiter.acquire("spare")  # at once: a spare poll is never worth waiting for
+    assert refused.value.retry_after == 60
+    assert await limiter.usage() == {"60s": 1}
+
+
+async def test_a_window_too_small_for_headroom_gets_no_spare_polls(
+    redis: aioredis.Redis,
+) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(1, 60)], margin=0)
+    assert await limiter.try_acquire("spare") == 60  # its one slot is kept for a submission
+    assert await limiter.usage() == {"60s": 0}
+    assert await limiter.try_acquire("submit") == 0
+
+
+@pytest.mark.parametrize("headroom", [0.0, 1.0, -0.5])
+def test_spare_headroom_is_a_share_of_the_window(redis: aioredis.Redis, headroom: float) -> None:
+    with pytest.raises(ValueError, match="spare_headroom is a share of each window"):
+        RateLimiter(redis, "leads:ratelimit:{t}", spare_headroom=headroom)
+
+
 async def test_a_wait_past_the_bound_raises_with_retry_after(redis: aioredis.Redis) -> None:
     limiter = RateLimiter(
         redis,

@@ -126,6 +126,72 @@ async def test_only_due_polls_are_claimed_and_each_by_one_claimer(store: SearchS
     assert not await store.claim_poll(f"{5:064d}", lease=30)
 
 
+async def test_overdue_searches_are_claimed_by_score_each_by_one_claimer(
+    store: SearchStore,
+) -> None:
+    now = time.time()
+    for i in range(8):
+        overdue_at = None if i == 7 else now - 1 if i < 3 else now + 3600
+        await store.create_search(
+            record(f"{i:064d}"), first_poll_at=now + 60, callback_token=None, overdue_at=overdue_at
+        )
+    claims = await asyncio.gather(*(store.claim_overdue(limit=10, lease=30) for _ in range(5)))
+    claimed = [rid for batch in claims for rid in batch]
+    assert sorted(claimed) == [f"{i:064d}" for i in range(3)]
+    assert await store.claim_overdue(limit=10, lease=30) == []
+    assert await store.next_spare_at(f"{7:064d}") is None  # created without: never spare
+
+
+async def test_a_scheduled_poll_only_puts_the_next_spare_poll_off(store: SearchStore) -> None:
+    now = time.time()
+    await store.create_search(record(), first_poll_at=now, callback_token=None, overdue_at=now)
+    await store.schedule_spare(RID, now + 2)
+    await store.schedule_poll(RID, now + 60, no_spare_before=now + 5)
+    assert await store.next_spare_at(RID) == pytest.approx(now + 5)
+    await store.schedule_poll(RID, now + 60, no_spare_before=now + 1)  # never brought forward
+    assert await store.next_spare_at(RID) == pytest.approx(now + 5)
+    assert await store.next_poll_at(RID) == pytest.approx(now + 60)
+
+
+async def test_a_finished_search_gets_no_more_polls_of_either_kind(store: SearchStore) -> None:
+    now = time.time()
+    for rid in ("a" * 64, "b" * 64):
+        await store.create_search(
+            record(rid), first_poll_at=now, callback_token=None, overdue_at=now
+        )
+    await store.complete("a" * 64, SearchState.COMPLETED, polled=True, spare=True)
+    await store.stop_polling("b" * 64)
+    for rid in ("a" * 64, "b" * 64):
+        await store.schedule_spare(rid, now + 2)  # too late: nothing comes back
+        assert await store.next_spare_at(rid) is None
+        assert await store.next_poll_at(rid) is None
+
+
+async def test_spare_polls_are_counted_apart_from_the_schedule(store: SearchStore) -> None:
+    await store.create_search(record(), first_poll_at=time.time(), callback_token=None)
+    await store.set_status(RID, SearchState.SEARCHING, polled=True)
+    await store.set_status(RID, SearchState.SEARCHING, polled=True, spare=True)
+    await store.complete(RID, SearchState.COMPLETED, polled=True, spare=True)
+    loaded = await store.get_search(RID)
+    assert loaded is not None
+    assert (loaded.polls, loaded.spare_polls, loaded.scheduled_polls) == (3, 2, 1)
+
+
+async def test_the_store_writes_times_from_its_clock(redis: aioredis.Redis) -> None:
+    store = SearchStore(redis, clock=lambda: 1_000_000.0)
+    await store.create_search(
+        record(), first_poll_at=999_999.0, callback_token=None, overdue_at=1_000_001.0
+    )
+    assert await store.claim_due_polls(limit=5, lease=30) == [RID]
+    assert await store.next_poll_at(RID) == 1_000_030.0  # the lease, on that clock
+    assert await store.claim_overdue(limit=5, lease=30) == []  # due a second later
+    await store.complete(RID, SearchState.COMPLETED)
+    loaded = await store.get_search(RID)
+    assert loaded is not None
+    assert loaded.completed_at is not None
+    assert loaded.completed_at.timestamp() == 1_000_000.0
+
+
 async def test_callback_tokens_are_stored_hashed_and_resolve(
     store: SearchStore, redis: aioredis.Redis
 ) -> None:
@@ -224,7 +290,9 @@ async def test_every_key_written_has_a_ttl(store: SearchStore, redis: aioredis.R
     await store.set_status(RID, SearchState.SEARCHING, polled=True)
     await store.complete(RID, SearchState.COMPLETED, results=leads(2))
     other = record("c" * 64, origin=Origin(front="cli"))
-    await store.create_search(other, first_poll_at=time.time() + 60, callback_token=None)
+    await store.create_search(
+        other, first_poll_at=time.time() + 60, callback_token=None, overdue_at=time.time() + 110
+    )
 
     keys = [key async for key in redis.scan_iter(match="leads:*")]
     assert len(keys) >= 7
