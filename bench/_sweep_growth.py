@@ -26,6 +26,7 @@ from bench.stats import Probe
 from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer
 from bot.desk import DeskStore
+from bot.intake import CommandStore, Intake
 from bot.jobs import BotServices, requeue_overdue
 from shared.runtime import Runtime
 from shared.service import LeadsService
@@ -60,6 +61,10 @@ class _StubServices(BotServices):
     async def enqueue(self, delivery_id: str, revision: str) -> None:
         """Queue nothing."""
         self.requeued += 1
+
+
+async def _never(delivery_id: str, revision: str) -> None:
+    raise AssertionError("no command runs in this benchmark")
 
 
 @dataclass
@@ -158,10 +163,14 @@ async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
         )
     service = _StubService(client=runtime.client, store=store, bus=EventBus(redis, keys.events))
     desk = DeskStore(redis, keys.prefix, retention=3600)
+    slack = AsyncWebClient()
+    commands = CommandStore(redis, keys.prefix)  # none recorded: the requeue finds none
     services = _StubServices(
+        commands=commands,
+        intake=Intake(commands, deliveries, service, slack, _never, sandbox=True),
         deliveries=deliveries,
         desk=desk,
-        deliverer=Deliverer(deliveries, store, desk, AsyncWebClient()),
+        deliverer=Deliverer(deliveries, store, desk, slack),
         sweeper=Sweeper(service, batch=50),
         queue=runtime.connections.arq,  # never used: enqueue is stubbed
     )

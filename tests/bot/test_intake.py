@@ -20,12 +20,13 @@ from bot.deliveries import SlackRequest
 from bot.intake import MAX_RUNS, CommandStore, IntakeOutcome, Stage
 from bot.keys import BotKeys
 from sandbox.embedded import RunningSandbox
+from shared._awaitable import settle
+from shared.settings import SANDBOX_API_KEY
 from shared.state.keys import Keys
 from tests.bot.support import (
     CHANNEL,
     DESCRIPTION,
     ONE_SET_OF_25,
-    SANDBOX_API_KEY,
     USER,
     BotProcess,
     BotUnderTest,
@@ -50,7 +51,7 @@ def _parents(sandbox: RunningSandbox) -> list[str]:
 
 
 async def _stage(redis: aioredis.Redis, command_id: str) -> str | None:
-    stage: str | None = await redis.hget(BotKeys().command(command_id), "stage")
+    stage: str | None = await settle(redis.hget(BotKeys().command(command_id), "stage"))
     return stage
 
 
@@ -70,7 +71,7 @@ async def test_a_command_recorded_by_a_process_that_died_is_answered_by_another(
     assert await searches_made(bot.sandbox) == 1
     assert _parents(bot.sandbox) == [parent.ts]
     assert await _stage(redis, recorded.command_id) == Stage.CLOSED
-    assert await redis.zscore(OPEN, recorded.command_id) is None
+    assert await settle(redis.zscore(OPEN, recorded.command_id)) is None
 
 
 async def test_a_command_resumed_after_its_search_started_adds_no_second_search_or_answer(
@@ -81,14 +82,14 @@ async def test_a_command_resumed_after_its_search_started_adds_no_second_search_
     (command_key,) = [key async for key in redis.scan_iter(BotKeys().command("*"))]
     command_id = command_key.rsplit(":", 1)[1]
     # As a process leaves it when it dies after recording the search's ID, before closing.
-    await redis.hset(command_key, "stage", Stage.SUBMITTED.value)
+    await settle(redis.hset(command_key, "stage", Stage.SUBMITTED.value))
     await redis.zadd(OPEN, {command_id: time.time() + 60})
 
     assert await bot.services.intake.run(command_id) is IntakeOutcome.DONE
     assert await bot.services.intake.run(command_id) is IntakeOutcome.GONE  # closed now
     replies = await bot.delivered(parent.ts, 0, redis_url)
     assert headings(replies) == ONE_SET_OF_25  # the same thread, not a second one
-    request_id = str(await redis.hget(command_key, "request_id"))
+    request_id = str(await settle(redis.hget(command_key, "request_id")))
     assert await bot.services.deliveries.ids_of(request_id) == [f"{request_id}:1"]
     assert await searches_made(bot.sandbox) == 1
     assert _parents(bot.sandbox) == [parent.ts]
@@ -104,8 +105,10 @@ async def test_a_command_that_keeps_failing_tells_the_person_and_stops(
     parent_ts = str(posted["ts"])
     key = BotKeys().command(recorded.command_id)
     # Every earlier run failed (e.g. a bug): this is the last one it gets.
-    await redis.hset(
-        key, mapping={"stage": Stage.POSTED.value, "parent_ts": parent_ts, "runs": MAX_RUNS}
+    await settle(
+        redis.hset(
+            key, mapping={"stage": Stage.POSTED.value, "parent_ts": parent_ts, "runs": MAX_RUNS}
+        )
     )
 
     assert await bot.services.intake.run(recorded.command_id) is IntakeOutcome.DONE
