@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,6 +30,7 @@ from bot.delivery import Deliverer
 from bot.desk import DeskStore
 from bot.intake import CommandStore, Intake
 from bot.jobs import BotServices, requeue_overdue
+from bot.spool import CommandSpool
 from shared.runtime import Runtime
 from shared.service import LeadsService
 from shared.state.events import EventBus
@@ -168,6 +171,7 @@ async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
     services = _StubServices(
         commands=commands,
         intake=Intake(commands, deliveries, service, slack, _never, sandbox=True),
+        spool=CommandSpool(Path(tempfile.gettempdir()) / "leads-bench-spool"),  # never used
         deliveries=deliveries,
         desk=desk,
         deliverer=Deliverer(deliveries, store, desk, slack),

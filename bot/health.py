@@ -89,6 +89,8 @@ async def handle_healthz(request: web.Request) -> web.Response:
         "api": "ok" if api_ok else "unreachable",
         "slack": "ok" if slack_ok else "unreachable",
         "worker": "off" if worker is None else ("running" if worker.running else "restarting"),
+        # Commands acknowledged while Redis was away, waiting on this host's disk for it.
+        "spooled": len(await asyncio.to_thread(bot.services.spool.waiting)),
         "sandbox": bot.runtime.endpoint.sandbox,
         "mode": "socket" if bot.socket_mode else "http",
     }

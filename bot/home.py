@@ -4,20 +4,21 @@ a lead is released from it (which re-renders that lead's card in its channel too
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext
 from bot.deliveries import SLACK
 from bot.desk import lead_key
-from bot.triage import CardClick, load_card, rerender_card
+from bot.triage import Card, CardClick, load_card, rerender_card
 from bot.views.blocks import SlackMessage
 from bot.views.home import home_view
 from bot.views.notices import click_notice
 from bot.views.text import mention
 from bot.views.thread import ThreadPlan
 
-__all__ = ["publish_home", "release_from_home"]
+__all__ = ["HomeRelease", "publish_home", "record_home_release", "show_home_release"]
 
 log = logging.getLogger(__name__)
 
@@ -55,33 +56,46 @@ async def publish_home(
     log.info("app home published", extra={"user_id": user_id, "claims": len(claims)})
 
 
-async def release_from_home(
-    bot: BotContext, client: AsyncWebClient, team_id: str, user_id: str, ref: str
-) -> None:
-    """Release a claim from the App Home: the card in its channel and the home both update.
+@dataclass(frozen=True)
+class HomeRelease:
+    """A release from the App Home, recorded: what to show once Slack has its ack."""
 
-    The home has no ephemeral answers: what could not be done is said at its top.
-    """
+    team_id: str
+    card: Card | None
+    """The released card, to re-render in its channel; None when nothing was released."""
+    notice: str | None
+    """What could not be done, said at the top of the home."""
+
+
+async def record_home_release(bot: BotContext, team_id: str, user_id: str, ref: str) -> HomeRelease:
+    """Release a claim from the App Home — before the ack, so an acked click is never lost."""
     click = CardClick("home_release", ref, user_id, "", "")
     parsed = click.parse()
     card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
-    notice: str | None = None
     if card is None:
-        notice = click_notice("expired").text
-    else:
-        delivery = card.delivery
-        key = lead_key(card.leads[card.position])
-        holder = await bot.services.desk.release(
-            delivery.team_id, delivery.channel_id, key, user_id
-        )
-        if holder is not None:
-            notice = click_notice("release_not_yours", who=mention(holder)).text
-        else:
+        return HomeRelease(team_id, None, click_notice("expired").text)
+    delivery = card.delivery
+    key = lead_key(card.leads[card.position])
+    holder = await bot.services.desk.release(delivery.team_id, delivery.channel_id, key, user_id)
+    if holder is not None:
+        notice = click_notice("release_not_yours", who=mention(holder)).text
+        return HomeRelease(delivery.team_id, None, notice)
+    return HomeRelease(delivery.team_id, card, None)
 
-            async def say(message: SlackMessage) -> None:
-                nonlocal notice
-                notice = message.text
 
-            await rerender_card(bot, client, card, say, message_ts=None)
-        team_id = delivery.team_id
-    await publish_home(bot, client, team_id, user_id, notice=notice)
+async def show_home_release(
+    bot: BotContext, client: AsyncWebClient, user_id: str, released: HomeRelease
+) -> None:
+    """After the ack: the card in its channel and the home both update.
+
+    The home has no ephemeral answers: what could not be done is said at its top.
+    """
+    notice = released.notice
+    if released.card is not None:
+
+        async def say(message: SlackMessage) -> None:
+            nonlocal notice
+            notice = message.text
+
+        await rerender_card(bot, client, released.card, say, message_ts=None)
+    await publish_home(bot, client, released.team_id, user_id, notice=notice)

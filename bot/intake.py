@@ -2,10 +2,11 @@
 
 Slack never retries a slash command, so whatever happens after the ack must survive the
 process that acked it. The command is recorded in Redis first — one round trip — and only
-then acknowledged; if Redis cannot take it within the ack budget, the ack itself says to
-try again. The process that acked runs the command at once (:meth:`Intake.run`); if it dies,
-its lease lapses and the requeue pass (``bot/jobs.py``) hands the command to any process
-running the job queue, ``web`` or ``worker``. Each step is recorded right after it happens,
+then acknowledged; if Redis cannot take it within the ack budget, it is written to this
+host's spool instead (``bot/spool.py``) and moved to Redis when it is back. The process
+that acked runs the command at once (:meth:`Intake.run`); if it dies, its lease lapses and
+the requeue pass (``bot/jobs.py``) hands the command to any process running the job queue,
+``web`` or ``worker``. Each step is recorded right after it happens,
 so a resumed run starts after the last one:
 
 1. **received** — the visible parent message is posted ("Queued…"), and its ``ts`` recorded.
@@ -18,10 +19,11 @@ so a resumed run starts after the last one:
    often this step runs) and its first run queued; the command is closed.
 
 Exactly once: one process at a time works on a command (a lock with a lease, renewed by a
-heartbeat). A run that dies between posting the parent and recording its ``ts`` would post a
-second parent; one that dies between the API's answer to the POST and the core recording
-the search may submit it twice (the core's identical-search reuse finds the first one when
-it was recorded). Both windows are a few milliseconds wide; everything else resumes exactly.
+heartbeat; see :data:`COMMAND_LEASE` for Redis blips). A run that dies between posting the
+parent and recording its ``ts`` would post a second parent; one that dies between the API's
+answer to the POST and the core recording the search may submit it twice (the core's
+identical-search reuse finds the first one once it is recorded). Both windows are a few
+milliseconds wide; everything else resumes exactly.
 """
 
 from __future__ import annotations
@@ -66,13 +68,31 @@ log = logging.getLogger(__name__)
 
 COMMAND_TTL = 24 * 3600
 """Seconds a command's record is kept (its work is long done by then)."""
-COMMAND_LEASE = 15
-"""Seconds a run's lock on a command lives unless its heartbeat renews it (every 5 s)."""
+COMMAND_LEASE = 20
+"""Seconds a run's lock on a command lives unless its heartbeat renews it (every ~7 s).
+
+Short, so that a command whose process died is taken over within seconds; long enough
+that a live run keeps its lock through a Redis blip of 10 s (at least 13 s are left when
+one starts). Through a longer one, a second process may take the command over while the
+first still waits on Redis: the first stops at its next heartbeat, having posted or sent
+nothing that needs Redis in between — except a submission already past the rate limiter."""
 COMMAND_GRACE = 10
 """Seconds past its last heartbeat after which the requeue pass hands a command on."""
 MAX_RUNS = 8
 """Runs a command gets (about 90 s of retries) before the person is told it failed."""
 _OPEN_TTL = 30 * 24 * 3600
+
+# KEYS: the command's hash, the open commands. ARGV: the command's ID, its deadline, the
+# hash's TTL, the set's TTL, then the hash's field/value pairs. Records a command unless it
+# is already recorded (a spooled command moved twice), so that it is never reset.
+_SAVE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
 # Waits shorter than this pass without a word on the parent message.
 _MENTION_WAIT_AFTER = 1.0
 
@@ -187,12 +207,12 @@ class CommandStore:
         self.keys = BotKeys(prefix)
         self.lease = lease
         self.grace = grace
+        self._save = redis.register_script(_SAVE)
 
-    async def record(
-        self, asker: SlackRequest, description: str, *, response_url: str | None
-    ) -> Command:
-        """Record a command before its ack: one round trip (a transaction), due at once."""
-        command = Command(
+    @staticmethod
+    def new(asker: SlackRequest, description: str, *, response_url: str | None) -> Command:
+        """A command just received (not recorded yet: :meth:`save` it)."""
+        return Command(
             command_id=secrets.token_hex(8),
             team_id=asker.team_id,
             channel_id=asker.channel_id,
@@ -201,13 +221,27 @@ class CommandStore:
             response_url=response_url,
             received_at=datetime.now(UTC),
         )
-        key = self.keys.command(command.command_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=command.to_hash())
-            pipe.expire(key, COMMAND_TTL)
-            pipe.zadd(self.keys.open_commands, {command.command_id: time.time() + self.grace})
-            pipe.expire(self.keys.open_commands, _OPEN_TTL)
-            await pipe.execute()
+
+    async def save(self, command: Command, *, due_now: bool = False) -> bool:
+        """Record a command: one round trip. False when it was recorded already.
+
+        Due after the grace (the process saving it runs it now), or at once (``due_now``:
+        nobody runs it yet, the requeue pass hands it to a worker).
+        """
+        deadline = time.time() + (0 if due_now else self.grace)
+        pairs = [item for pair in command.to_hash().items() for item in pair]
+        saved = await self._save(
+            keys=[self.keys.command(command.command_id), self.keys.open_commands],
+            args=[command.command_id, f"{deadline:.6f}", COMMAND_TTL, _OPEN_TTL, *pairs],
+        )
+        return bool(saved)
+
+    async def record(
+        self, asker: SlackRequest, description: str, *, response_url: str | None
+    ) -> Command:
+        """Record a new command, due after the grace; the command."""
+        command = self.new(asker, description, response_url=response_url)
+        await self.save(command)
         return command
 
     async def get(self, command_id: str) -> Command | None:
@@ -380,7 +414,7 @@ class Intake:
             extra={"command_id": command.command_id},
         )
         if command.parent_ts is None:
-            await self._tell_asker(command, notices.unexpected_error())
+            await self.tell_asker(command, notices.unexpected_error())
             return
         header = ParentHeader(command.user_id, command.description, sandbox=self.sandbox)
         message = parent_not_started(header, notices.unexpected_reason())
@@ -398,12 +432,12 @@ class Intake:
             if error_code(err) not in CANNOT_POST_HERE:
                 raise
             log.info("cannot post here (%s): told the user", error_code(err), extra=where)
-            await self._tell_asker(command, notices.not_in_channel())
+            await self.tell_asker(command, notices.not_in_channel())
             return None
         await self.commands.posted(command.command_id, parent_ts)
         return parent_ts
 
-    async def _tell_asker(self, command: Command, message: SlackMessage) -> None:
+    async def tell_asker(self, command: Command, message: SlackMessage) -> None:
         """Answer only the person who asked, through the command's ``response_url``."""
         if not command.response_url:
             return

@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from arq import Retry, cron
@@ -37,6 +39,7 @@ from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
 from bot.intake import CommandStore, Intake, IntakeOutcome
 from bot.share import SHARE_JOB, share_to_slack
+from bot.spool import CommandSpool
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
@@ -64,6 +67,7 @@ class BotServices:
 
     commands: CommandStore
     intake: Intake
+    spool: CommandSpool
     deliveries: DeliveryStore
     desk: DeskStore
     deliverer: Deliverer
@@ -84,7 +88,11 @@ class BotServices:
             runtime.store.keys.prefix,
             retention=runtime.settings.leads_desk_retention_days * 24 * 3600,
         )
-        commands = CommandStore(runtime.connections.redis, runtime.store.keys.prefix)
+        prefix = runtime.store.keys.prefix
+        commands = CommandStore(runtime.connections.redis, prefix)
+        spool_dir = runtime.settings.leads_spool_dir or (
+            Path(tempfile.gettempdir()) / f"leads-spool-{prefix}"
+        )
         queue = runtime.connections.arq
         queue_name = deliveries.keys.jobs
 
@@ -101,6 +109,7 @@ class BotServices:
                 enqueue_delivery,
                 sandbox=runtime.endpoint.sandbox,
             ),
+            spool=CommandSpool(spool_dir),
             deliveries=deliveries,
             desk=desk,
             deliverer=Deliverer(deliveries, runtime.store, desk, slack),

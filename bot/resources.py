@@ -1,5 +1,6 @@
 """Opening what both bot processes need: the API (or the embedded sandbox), the core's
-runtime, and the bot's own services — deliveries, their job queue, the background worker."""
+runtime, and the bot's own services — commands and their spool, deliveries, their job queue,
+the background worker."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs import BackgroundWorker, BotServices
+from bot.spool import SpoolDrainer
+from bot.views import notices
 from sandbox.embedded import embedded_sandbox
 from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
@@ -44,6 +47,15 @@ async def open_bot_runtime(
         )
         services = BotServices.over(runtime, slack)
         await runtime.bus.subscribe(services.on_change)
+        # Every bot process drains this host's spool, whether or not it runs the worker:
+        # a web replica that spooled commands during a Redis blip moves them itself.
+        drainer = SpoolDrainer(
+            services.spool,
+            lambda command: services.commands.save(command, due_now=True),
+            lambda command: services.intake.tell_asker(command, notices.database_down()),
+        )
+        await drainer.start()
+        stack.push_async_callback(drainer.stop)
         yield runtime, services
 
 

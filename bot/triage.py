@@ -1,10 +1,12 @@
 """Clicks on a lead card — Claim, Release, Not relevant, Undo — answered for the whole channel.
 
-The click is acked at once (Bolt), then: the card's reference (``<delivery_id>|<position>``)
-is resolved from Redis, so any replica can answer; the desk records the change (a claim is
-atomic: of two people clicking at once, one gets it and the other is told who did); and the
-card's reply is re-rendered for everyone from the thread's plan and the desk's state now,
-one re-render at a time per message, so two clicks on one reply never undo each other.
+Before the click is acked (:func:`record_card_click`), the card's reference
+(``<delivery_id>|<position>``) is resolved from Redis, so any replica can answer, and the
+desk records the change (a claim is atomic: of two people clicking at once, one gets it and
+the other is told who did) — so an acknowledged click is never lost. After the ack
+(:func:`show_card_click`), the card's reply is re-rendered for everyone from the thread's
+plan and the desk's state now, one re-render at a time per message, so two clicks on one
+reply never undo each other.
 
 What cannot be done is said to the person who clicked, ephemerally and in a sentence: the
 search's results have expired, the lead is someone else's, or the message can no longer be
@@ -35,7 +37,16 @@ from bot.views.thread import ThreadPlan, lead_reply
 from shared.models import Lead
 from shared.state.records import SearchRecord
 
-__all__ = ["Card", "CardClick", "Say", "handle_card_click", "load_card", "rerender_card"]
+__all__ = [
+    "Card",
+    "CardClick",
+    "Recorded",
+    "Say",
+    "load_card",
+    "record_card_click",
+    "rerender_card",
+    "show_card_click",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +89,30 @@ Say = Callable[[SlackMessage], Awaitable[None]]
 """Answers only the person who clicked (ephemerally)."""
 
 
-async def handle_card_click(
-    bot: BotContext, client: AsyncWebClient, click: CardClick, say: Say
-) -> None:
-    """Apply one click and show it to the channel; ``say(text)`` answers only the clicker."""
+@dataclass(frozen=True)
+class Recorded:
+    """A click recorded on the desk: what to show for it once Slack has its ack."""
+
+    card: Card | None
+    """The clicked card; None when its data is gone."""
+    notice: SlackMessage | None = None
+    """What to tell the clicker, only them."""
+    rerender: bool = False
+    """The desk changed (or someone else's claim should show): re-render the card."""
+
+
+async def record_card_click(bot: BotContext, click: CardClick) -> Recorded:
+    """Apply one click to the desk — before its ack, so an acked click is never lost."""
     where = {"user_id": click.user_id, "channel_id": click.channel_id}
     parsed = click.parse()
     card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
     if card is None or card.delivery.channel_id != click.channel_id:
         log.info("click on a card whose data is gone", extra=where)
-        await say(click_notice("expired"))
-        return
+        return Recorded(None, click_notice("expired"))
     desk = bot.services.desk
     team, channel = card.delivery.team_id, card.delivery.channel_id
     key = lead_key(card.leads[card.position])
+    notice: SlackMessage | None = None
     if click.action_id == CLAIM:
         lead = card.leads[card.position]
         claim = Claim(
@@ -99,19 +120,28 @@ async def handle_card_click(
         )
         holder = await desk.claim(team, click.user_id, claim)
         if holder is not None:
-            await say(click_notice("claimed_by_other", who=mention(holder)))
+            notice = click_notice("claimed_by_other", who=mention(holder))
     elif click.action_id == RELEASE:
         holder = await desk.release(team, channel, key, click.user_id)
         if holder is not None:
-            await say(click_notice("release_not_yours", who=mention(holder)))
-            return
+            return Recorded(card, click_notice("release_not_yours", who=mention(holder)))
     elif click.action_id == DISMISS:
         assert parsed is not None
         await desk.dismiss(team, channel, key, click.user_id, parsed[2])
     elif click.action_id == UNDO:
         await desk.undo_dismiss(team, channel, key)
     log.info("card %s", click.action_id.removeprefix("lead_"), extra=where)
-    await rerender_card(bot, client, card, say, message_ts=click.message_ts)
+    return Recorded(card, notice, rerender=True)
+
+
+async def show_card_click(
+    bot: BotContext, client: AsyncWebClient, click: CardClick, recorded: Recorded, say: Say
+) -> None:
+    """After the ack: tell the clicker what they need to know, re-render the card for all."""
+    if recorded.notice is not None:
+        await say(recorded.notice)
+    if recorded.card is not None and recorded.rerender:
+        await rerender_card(bot, client, recorded.card, say, message_ts=click.message_ts)
 
 
 async def load_card(bot: BotContext, delivery_id: str, position: int) -> Card | None:

@@ -8,6 +8,7 @@ once and pass the object down; library code takes explicit arguments instead.
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
@@ -110,6 +111,9 @@ class Settings(BaseSettings):
     """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
     leads_desk_retention_days: int = Field(default=90, ge=1)
     """How long the bot's team desk remembers a lead's claim, dismissal and first sharing."""
+    leads_spool_dir: Path | None = None
+    """Where ``/leads`` commands wait on local disk while Redis is unreachable (default: a
+    ``leads-spool-<prefix>`` directory in the system's temporary directory)."""
     leads_run_sweep: bool = True
     """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
     leads_sandbox_speed: float = Field(default=10.0, gt=0)

@@ -17,6 +17,7 @@ __all__ = [
     "api_refused",
     "api_unavailable",
     "budget_exhausted",
+    "click_not_saved",
     "coming_soon",
     "credentials_refused",
     "database_down",
@@ -63,6 +64,15 @@ def database_down() -> SlackMessage:
     """Redis cannot be reached: nothing was started."""
     return _notice(
         ":warning: Leads can't reach its database right now, so nothing was started. "
+        "Try again in a minute.",
+        "If this keeps happening, tell whoever runs Leads (the bot's /healthz says more).",
+    )
+
+
+def click_not_saved() -> SlackMessage:
+    """Redis could not record a click in time: nothing changed."""
+    return _notice(
+        ":warning: Leads can't reach its database right now, so your click was not saved. "
         "Try again in a minute.",
         "If this keeps happening, tell whoever runs Leads (the bot's /healthz says more).",
     )

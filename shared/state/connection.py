@@ -11,6 +11,7 @@ queue. Every arq client, worker and ``Job`` of the product uses this one pair.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -21,8 +22,13 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 from arq.connections import ArqRedis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = [
+    "REDIS_PATIENCE",
     "CertReqs",
     "RedisConnections",
     "connect_redis",
@@ -30,6 +36,11 @@ __all__ = [
     "dump_job",
     "load_job",
 ]
+
+REDIS_PATIENCE = 30.0
+"""Seconds a Redis command keeps retrying through a blip before it fails."""
+# 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s apart: 18 retries wait about 29 s in all.
+_RETRIES = 18
 
 CertReqs = Literal["none", "optional", "required"]
 """How a ``rediss://`` connection checks the server's certificate (``REDIS_SSL_CERT_REQS``)."""
@@ -73,11 +84,12 @@ class RedisConnections:
     new_arq: Callable[[], ArqRedis]
     """Another job-queue client on the same server (an arq worker closes its own on exit)."""
 
-    async def ping(self) -> bool:
-        """True when Redis answers."""
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True when Redis answers within ``timeout`` seconds (no riding out blips here)."""
         try:
-            return bool(await self.redis.ping())
-        except (aioredis.RedisError, OSError):
+            async with asyncio.timeout(timeout):
+                return bool(await self.redis.ping())
+        except (aioredis.RedisError, OSError, TimeoutError):
             return False
 
     async def aclose(self) -> None:
@@ -109,7 +121,12 @@ def connect_redis(
             "socket_timeout": 5.0,
             "socket_connect_timeout": 5.0,
             "health_check_interval": 30,
-            "retry_on_timeout": True,
+            # Ride out a blip (a restart, a failover): every command reconnects and retries
+            # for about REDIS_PATIENCE seconds before it fails. Callers with a tighter budget
+            # (the ack of a slash command, /healthz) bound the call with a timeout.
+            "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), _RETRIES),
+            # OSError: a refused connection (a restart) reaches the retry as the socket's own.
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError, OSError],
         }
         if redis_url.startswith("rediss://"):
             # redis-py maps these strings to ssl.CERT_NONE/OPTIONAL/REQUIRED itself.

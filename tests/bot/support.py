@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ def bot_settings(sandbox: RunningSandbox, redis_url: str | None, **overrides: An
         "slack_api_url": sandbox.slack_api_url,
         "leads_rate_limit_per_minute": 600,
         "leads_rate_limit_per_hour": 10_000,
+        # Each bot its own spool: a command spooled in one test is never drained in another.
+        "leads_spool_dir": tempfile.mkdtemp(prefix="leads-spool-test-"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -480,6 +483,7 @@ def subprocess_env(
             "LEADS_RATE_LIMIT_PER_MINUTE": "600",
             "LEADS_RATE_LIMIT_PER_HOUR": "10000",
             "LEADS_LOG_LEVEL": "INFO",
+            "LEADS_SPOOL_DIR": tempfile.mkdtemp(prefix="leads-spool-test-"),
             "PYTHONUNBUFFERED": "1",
         }
     )

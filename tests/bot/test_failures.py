@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
 from bot import app as bot_app
+from bot import spool
 from sandbox.embedded import RunningSandbox
 from tests.bot.support import (
     CHANNEL,
@@ -24,6 +26,7 @@ from tests.bot.support import (
     searches_made,
 )
 from tests.support.servers import run_redis_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +72,13 @@ async def test_slack_429s_lose_nothing_and_the_thread_is_posted_once(
     assert state.faults.to_list() == []  # every armed 429 was met
 
 
-async def test_redis_down_tells_the_user_and_healthz_says_so(sandbox: RunningSandbox) -> None:
+async def test_redis_down_past_the_patience_tells_the_user_and_healthz_says_so(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(spool, "PATIENCE", 1.0)  # 30 s in production
     with run_redis_server() as stopped:
         stopped.stop()  # the URL now points at nothing
-        settings = bot_settings(sandbox, stopped.url, port=new_port())
+        settings = bot_settings(sandbox, stopped.url, port=new_port(), leads_spool_dir=tmp_path)
         async with running_bot(sandbox, settings) as bot:
             health = await bot.healthz()
             assert health.status_code == 503
@@ -84,12 +90,15 @@ async def test_redis_down_tells_the_user_and_healthz_says_so(sandbox: RunningSan
 
             since = bot.sandbox.slack.last_seq
             response = await bot.slash(DESCRIPTION)
-            # Never acknowledge what isn't recorded: the ack itself says to try again.
+            # Kept on this host's disk (it might be a blip): acknowledged, nobody told yet.
             assert response.status_code == 200
-            body = response.json()
-            assert body["response_type"] == "ephemeral"
-            assert "can't reach its database" in message_text(body)
-            assert "Try again in a minute" in message_text(body)
+            assert response.content == b""
+            assert (await bot.healthz()).json()["spooled"] == 1
+            # Redis stays away past the patience: the person is told plainly.
+            told = await bot.ephemeral(since, timeout=30)
+            assert "can't reach its database" in message_text(told.payload)
+            assert "Try again in a minute" in message_text(told.payload)
+            await wait_until(lambda: not list(tmp_path.glob("*.json")), message="spool emptied")
             # Nothing half-done: no parent message, no search.
             posted = [
                 e for e in sandbox.slack.events.events_since(since) if e.kind == "message_posted"
@@ -109,6 +118,7 @@ async def test_healthz_is_ok_with_redis_and_costs_no_api_request(bot: BotUnderTe
         "api": "ok",
         "slack": "ok",
         "worker": "running",
+        "spooled": 0,
         "sandbox": False,
         "mode": "http",
     }

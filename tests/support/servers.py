@@ -46,10 +46,20 @@ class RedisServer:
     port: int
     process: subprocess.Popen[bytes]
     tls: bool = False
+    argv: tuple[str, ...] = ()
+    """How it was started: :meth:`restart` runs the same (same port, same data directory)."""
 
     @property
     def url(self) -> str:
         return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
+
+    def restart(self) -> None:
+        """Start it again after :meth:`stop`, on the same port and data (an AOF reloads)."""
+        assert self.process.poll() is not None, "stop it first"
+        self.process = subprocess.Popen(
+            self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until_sync(lambda: _port_open(self.port), timeout=10, message="redis to restart")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -100,9 +110,12 @@ def _tls_unsupported(output: str) -> None:
 
 @contextmanager
 def run_redis_server(
-    port: int | None = None, *, tls: RedisTLSFiles | None = None
+    port: int | None = None, *, tls: RedisTLSFiles | None = None, appendonly: bool = False
 ) -> Iterator[RedisServer]:
     """Start a throwaway redis-server (no persistence) and stop it afterwards.
+
+    With ``appendonly``, it keeps an AOF (fsynced every second, and on a clean stop), so that
+    a :meth:`RedisServer.restart` finds what was written before, as a managed Redis does.
 
     With ``tls``, it listens with TLS only; a redis-server built without TLS fails the test
     under CI (``CI`` or ``REQUIRE_REDIS`` set) and skips it elsewhere.
@@ -114,24 +127,21 @@ def run_redis_server(
     # one would block the server. The file says why, if it fails to start.
     output_path = Path(workdir) / "redis-server.out"
     output_file = output_path.open("wb")
-    process = subprocess.Popen(
-        [
-            binary,
-            *_tls_arguments(port, tls),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=output_file,
-        stderr=subprocess.STDOUT,
+    argv = (
+        binary,
+        *_tls_arguments(port, tls),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if appendonly else "no",
+        "--dir",
+        workdir,
     )
+    process = subprocess.Popen(argv, stdout=output_file, stderr=subprocess.STDOUT)
     output_file.close()  # the child holds its own descriptor
-    server = RedisServer(port, process, tls=tls is not None)
+    server = RedisServer(port, process, tls=tls is not None, argv=argv)
     try:
         wait_until_sync(
             lambda: _port_open(port) or process.poll() is not None,

@@ -1,20 +1,27 @@
-"""Clicks on the bot's messages (``block_actions``): ack at once, then the desk answers."""
+"""Clicks on the bot's messages (``block_actions``).
+
+A click that changes the team desk is recorded before its ack (an acknowledged click is
+never lost; if Redis can't take it in time, the clicker is told to try again); the card is
+re-rendered after. Export answers after its ack.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext, bot_context
 from bot.export import export_thread
-from bot.home import release_from_home
+from bot.home import record_home_release, show_home_release
 from bot.messages import respond_ephemeral
-from bot.triage import CardClick, Say, handle_card_click
+from bot.triage import CardClick, Say, record_card_click, show_card_click
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 
@@ -70,22 +77,63 @@ def _listener(work: Work, doc: str) -> Listener:
             log.warning("an action without the fields Slack always sends; ignored")
             await say(notices.click_notice("expired"))
             return
-        try:
-            await bot.run_tracked(work(bot, client, click, say))
-        except Exception:
-            log.exception("%s failed", click.action_id, extra={"user_id": click.user_id})
-            try:
-                await say(notices.unexpected_error())
-            except (SlackApiError, OSError, ValueError):
-                log.warning("could not tell the user about the failure", exc_info=True)
+        await _after_ack(bot, click, say, work(bot, client, click, say))
 
     listener.__doc__ = doc
     return listener
 
 
-handle_card_action = _listener(
-    handle_card_click, "Claim, Release, Not relevant or Undo on one card."
-)
+RECORD_BUDGET = 2.0
+"""Seconds Redis gets to record a click before its ack (Slack allows 3 in all)."""
+
+
+async def handle_card_action(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Claim, Release, Not relevant or Undo on one card: recorded on the desk, then acked."""
+    bot = bot_context(context)
+
+    async def say(message: SlackMessage) -> None:
+        await respond_ephemeral(respond, message)
+
+    click = _click(body, action)
+    if click is None:
+        await ack()
+        log.warning("an action without the fields Slack always sends; ignored")
+        await say(notices.click_notice("expired"))
+        return
+    try:
+        async with asyncio.timeout(RECORD_BUDGET):
+            recorded = await record_card_click(bot, click)
+    except (RedisError, OSError, TimeoutError):
+        # Never acknowledge silently what isn't recorded: the clicker is told to retry.
+        await ack()
+        log.exception("Redis could not take a click", extra={"user_id": click.user_id})
+        await say(notices.click_not_saved())
+        return
+    await ack()
+    await _after_ack(bot, click, say, show_card_click(bot, client, click, recorded, say))
+
+
+async def _after_ack(
+    bot: BotContext, click: CardClick, say: Say, work: Coroutine[Any, Any, None]
+) -> None:
+    """Run a click's work after its ack; any failure ends here, told to the clicker."""
+    try:
+        await bot.run_tracked(work)
+    except Exception:
+        log.exception("%s failed", click.action_id, extra={"user_id": click.user_id})
+        try:
+            await say(notices.unexpected_error())
+        except (SlackApiError, OSError, ValueError):
+            log.warning("could not tell the user about the failure", exc_info=True)
+
+
 handle_export_action = _listener(export_thread, "Export CSV under a search's summary.")
 
 
@@ -96,8 +144,11 @@ async def handle_home_release(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    """Release in the App Home (a view: no channel, no response_url — the home says it)."""
-    await ack()
+    """Release in the App Home (a view: no channel, no response_url — the home says it).
+
+    Recorded before the ack; if Redis can't take it in time, the click is not acked, and
+    Slack shows the person that it failed.
+    """
     bot = bot_context(context)
     user_id = str((body.get("user") or {}).get("id") or "")
     team_id = str(
@@ -105,9 +156,17 @@ async def handle_home_release(
     )
     value = action.get("value")
     if not user_id or not isinstance(value, str):
+        await ack()
         log.warning("a home action without the fields Slack always sends; ignored")
         return
     try:
-        await bot.run_tracked(release_from_home(bot, client, team_id, user_id, value))
+        async with asyncio.timeout(RECORD_BUDGET):
+            released = await record_home_release(bot, team_id, user_id, value)
+    except (RedisError, OSError, TimeoutError):
+        log.exception("Redis could not take a release from the home", extra={"user_id": user_id})
+        return
+    await ack()
+    try:
+        await bot.run_tracked(show_home_release(bot, client, user_id, released))
     except Exception:
         log.exception("home release failed", extra={"user_id": user_id})

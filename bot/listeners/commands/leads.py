@@ -7,7 +7,8 @@ of milliseconds) and done afterwards, with the outcome posted or sent ephemerall
 
 A new search is recorded in Redis before its ack (``bot/intake.py``): Slack never retries a
 slash command, so what is acknowledged must survive this process. If Redis cannot take the
-record within the ack budget, the ack itself says to try again.
+record within the ack budget, it goes to this host's spool (``bot/spool.py``); only if that
+fails too does the ack itself say to try again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.command_text import ComingSoon, ShowHelp, ShowStatus, StartSearch, parse_command
 from bot.context import BotContext, bot_context
 from bot.deliveries import SlackRequest
+from bot.intake import Command
 from bot.lookup import show_status
 from bot.messages import respond_ephemeral
 from bot.views import notices
@@ -71,24 +73,38 @@ async def handle_leads_command(
                 await _ack_ephemeral(ack, notices.invalid_description(err.length))
                 return
             bot = bot_context(context)
+            commands = bot.services.commands
+            received = commands.new(
+                asker, description, response_url=command.get("response_url") or None
+            )
             try:
                 async with asyncio.timeout(RECORD_BUDGET):
-                    recorded = await bot.services.commands.record(
-                        asker, description, response_url=command.get("response_url") or None
-                    )
+                    await commands.save(received)
             except (RedisError, OSError, TimeoutError):
-                log.exception(
-                    "Redis could not take the command: /leads refused",
-                    extra={"channel_id": asker.channel_id, "user_id": asker.user_id},
-                )
-                await _ack_ephemeral(ack, notices.database_down())
+                await _spool(bot, ack, received)
                 return
             await ack()
-            await bot.run_tracked(_start_search(bot, recorded.command_id))
+            await bot.run_tracked(_start_search(bot, received.command_id))
 
 
-RECORD_BUDGET = 2.0
-"""Seconds the command's record may take before the ack (Slack allows 3 in all)."""
+RECORD_BUDGET = 1.5
+"""Seconds Redis gets to record a command before the ack (Slack allows 3 in all)."""
+
+
+async def _spool(bot: BotContext, ack: AsyncAck, received: Command) -> None:
+    """Redis did not answer in time: keep the command on this host's disk, then ack.
+
+    Never acknowledge what isn't recorded: if the disk fails too, the ack says to retry.
+    """
+    where = {"command_id": received.command_id, "channel_id": received.channel_id}
+    try:
+        await asyncio.to_thread(bot.services.spool.put, received)
+    except OSError:
+        log.exception("Redis and the spool both failed: /leads refused", extra=where)
+        await _ack_ephemeral(ack, notices.database_down())
+        return
+    log.warning("Redis did not answer: /leads spooled until it does", extra=where)
+    await ack()
 
 
 async def _start_search(bot: BotContext, command_id: str) -> None:

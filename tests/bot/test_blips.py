@@ -1,0 +1,96 @@
+"""A Redis restart of a few seconds loses nothing and tells nobody to try again.
+
+A real redis-server with an AOF (as a managed Redis keeps its data) is stopped and started
+again on the same port while the real bot works: a search already running, and a command
+that arrives while Redis is away, are both answered in full, and nobody sees an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox.embedded import RunningSandbox
+from tests.bot.support import (
+    CHANNEL,
+    DESCRIPTION,
+    ONE_SET_OF_25,
+    USER,
+    bot_settings,
+    headings,
+    message_text,
+    new_port,
+    running_bot,
+    searches_made,
+)
+from tests.support.servers import run_redis_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OTHER = "Heads of growth at B2B SaaS startups talking about churn"
+
+
+async def test_a_redis_restart_loses_no_command_and_tells_nobody(
+    slow_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    sandbox = slow_sandbox
+    with run_redis_server(appendonly=True) as server:
+        settings = bot_settings(sandbox, server.url, port=new_port(), leads_spool_dir=tmp_path)
+        async with running_bot(sandbox, settings) as bot:
+            since, running = await bot.search(DESCRIPTION)  # in flight when Redis goes
+            server.stop()
+            health = await bot.healthz()
+            assert (health.status_code, health.json()["redis"]) == (503, "down")
+            # A command while Redis is away: acknowledged (kept on disk), nobody told.
+            mark = sandbox.slack.last_seq
+            response = await bot.slash(OTHER)
+            assert (response.status_code, response.content) == (200, b"")
+            assert len(list(tmp_path.glob("*.json"))) == 1
+            server.restart()
+
+            await bot.parent_says(running.ts, "1 credit spent", since=since, timeout=60)
+            spooled = await bot.parent_posted(mark, timeout=60)
+            await bot.parent_says(spooled.ts, "1 credit spent", since=since, timeout=60)
+            await bot.delivered(running.ts, since, server.url, timeout=60)
+            assert (await bot.healthz()).json()["redis"] == "ok"
+    assert headings(bot.replies(running.ts)) == ONE_SET_OF_25
+    assert bot.replies(spooled.ts)  # its leads, in its own thread
+    assert not list(tmp_path.glob("*.json"))
+    told = [e for e in sandbox.slack.events.events_since(since) if e.kind == "ephemeral_posted"]
+    assert told == []  # nobody was asked to try again
+    assert await searches_made(sandbox) == 2
+
+
+async def test_a_click_redis_cannot_take_is_not_acknowledged_silently(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with run_redis_server(appendonly=True) as server:
+        settings = bot_settings(sandbox, server.url, port=new_port(), leads_spool_dir=tmp_path)
+        async with running_bot(sandbox, settings) as bot:
+            since, parent = await bot.search(DESCRIPTION)
+            replies = await bot.delivered(parent.ts, since, server.url)
+            server.stop()
+            mark = sandbox.slack.last_seq
+            response = await bot.click(replies[0], "lead_claim", containing="|0", user=USER)
+            assert response.status_code == 200
+            told = await sandbox.slack.wait_for(
+                lambda e: e.user == USER, kind="response_url_posted", since=mark, timeout=30
+            )
+            assert "your click was not saved. Try again in a minute." in message_text(told.payload)
+            unchanged = sandbox.slack.message(CHANNEL, replies[0].ts)
+            assert unchanged is not None
+            shown = message_text({"text": unchanged.text, "blocks": unchanged.blocks})
+            assert "Claimed by" not in shown
+            # Back: the same click works.
+            server.restart()
+            mark = sandbox.slack.last_seq
+            await bot.click(replies[0], "lead_claim", containing="|0", user=USER)
+            await sandbox.slack.wait_for(
+                lambda e: (
+                    e.ts == replies[0].ts and "Claimed by <@U0ALICE>" in message_text(e.payload)
+                ),
+                kind="message_updated",
+                since=mark,
+                timeout=30,
+            )
