@@ -30,7 +30,7 @@ chooses — with the bytes the API would have sent (:mod:`bench._callbacks`).
   body for a 25-lead search, about 20 KB) to ``/callbacks/nyne/<token>``: duplicates of
   completed searches (the steady state of the API's retries: token lookup, validation,
   state check, 200), and first callbacks of distinct pending searches (started "elsewhere"
-  — MCP origin, written to Redis directly — so each one is persisted, announced and
+  — MCP origin, recorded through the store's API — so each one is persisted, announced and
   completes its search, with no Slack delivery after it). The baseline is a bare aiohttp
   handler that reads the same body and validates it with the same ``LeadCallback`` model,
   then answers the same JSON: validating an untrusted 25 KB body is work any receiver must
@@ -57,12 +57,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -70,6 +68,7 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench._callbacks import DROP_CALLBACKS, PendingCallback, callback_for
+from bench._pending import record_pending_searches
 from bench._procs import Helper, cpu_pair, redis_server, start_helper
 from bench._spec import SPEC_DESCRIPTIONS
 from bench.model import Baseline, Result, at_least, at_most
@@ -89,7 +88,7 @@ from sandbox.slack import (
     slash_command_body,
 )
 from shared.state.keys import Keys
-from shared.state.records import Origin, SearchRecord, SearchState
+from shared.state.records import Origin, SearchState
 from shared.state.store import SearchStore
 
 CONCURRENCY = 20
@@ -597,25 +596,15 @@ async def _click_latency(rig: _Rig, plan: _Plan) -> list[Result]:
 
 async def _pending_searches(rig: _Rig, count: int) -> list[dict[str, str]]:
     """``count`` searches started "elsewhere" (MCP origin), waiting for their callback."""
-    fills = []
-    now = datetime.now(UTC)
-    for _ in range(count):
-        request_id, token = secrets.token_hex(32), SearchStore.new_callback_token()
-        record = SearchRecord(
-            request_id=request_id,
-            description=DESCRIPTIONS[0],
-            origin=Origin(front="mcp", client="bench"),
-            status=SearchState.QUEUED,
-            created_at=now,
-            phases={SearchState.QUEUED: now},
-            has_callback=True,
-            sandbox=True,
-        )
-        await rig.store.create_search(
-            record, first_poll_at=time.time() + 3600, callback_token=token
-        )
-        fills.append({"{TOKEN}": token, "{RID}": request_id})
-    return fills
+    pending = await record_pending_searches(
+        rig.store,
+        count,
+        description=DESCRIPTIONS[0],
+        origin=Origin(front="mcp", client="bench"),
+        first_poll_in=3600,
+        sandbox=True,
+    )
+    return [{"{TOKEN}": search.token, "{RID}": search.request_id} for search in pending]
 
 
 async def _all_completed(store: SearchStore, request_ids: list[str]) -> None:
