@@ -37,19 +37,19 @@ chooses — with the bytes the API would have sent (:mod:`bench._callbacks`).
   do, so the ratio is the cost of what the bot adds — Redis lookups and the completion.
 
   Duplicates are judged by that ratio (≥ 0.5): they are what a retrying API sends
-  repeatedly. First callbacks are judged against the real bound instead: each search
-  sends one, and the API allows a key 60 requests a minute and 1,000 an hour (submissions
-  and polls alike; the product's shared limiter, ``LEADS_RATE_LIMIT_PER_*``, keeps to
-  that), so one key starts at most 60 searches a minute and produces at most 1 first
-  callback a second sustained (0.28 a second over an hour). The target, ≥ 60 a second, absorbs a whole minute's
-  searches finishing in the same second; the headroom over 1/s is reported. The ratio to
-  the bare handler stays low (about 0.2×) by nature, not by waste: the baseline keeps
-  nothing, while the bot completes the search exactly once. A profile of the receiver's
-  work per first callback (cProfile, 500 callbacks, 16 at a time) put about 55% in its six
-  Redis round trips through redis-py's asyncio client (token, state, the completion
-  script, the finished record, the deliveries to queue, the event-bus publish), about 27%
-  in validating the body (the baseline's whole job) and about 11% in serialising and
-  compressing the 25 leads to keep them. Folding some round trips into the completion
+  repeatedly. First callbacks are judged against the real bound instead: each search sends
+  one, and the API allows a key 60 requests a minute and 1,000 an hour (submissions and
+  polls alike; the product's shared limiter, ``LEADS_RATE_LIMIT_PER_*``, keeps to that), so
+  one key starts at most 60 searches a minute and produces at most 1 first callback a second
+  sustained (0.28 a second over an hour). The target, ≥ 60 a second, absorbs a whole
+  minute's searches finishing in the same second; the headroom over 1/s is reported. The
+  ratio to the bare handler stays low (about 0.2×) by nature, not by waste: the baseline
+  keeps nothing, while the bot completes the search exactly once. A profile of the
+  receiver's work per first callback (cProfile, 500 callbacks, 16 at a time) put about 55%
+  in its six Redis round trips through redis-py's asyncio client (token, state, the
+  completion script, the finished record, the deliveries to queue, the event-bus publish),
+  about 27% in validating the body (the baseline's whole job) and about 11% in serialising
+  and compressing the 25 leads to keep them. Folding some round trips into the completion
   script would save perhaps a quarter, still far from 0.5×, for a rate no key can produce.
 * **Callback to last thread post**: for one completed 25-lead search at a time, from the
   moment its callback is sent to the bot until the Slack stand-in has recorded the last
