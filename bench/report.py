@@ -1,13 +1,18 @@
-"""The benchmark report: a table for people, JSON for tools (``bench/results/latest.json``)."""
+"""The benchmark report: a table for people, JSON for tools (``bench/results/latest.json``).
+
+:mod:`bench.markdown` renders the same runs as ``bench/RESULTS.md``.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench.model import Result, format_value
@@ -31,15 +36,24 @@ class BenchmarkRun:
         return [result for result in self.results if result.status == "MISS"]
 
 
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository the benchmarks ran from (its commit is part of the report)."""
+
+
 @dataclass(frozen=True)
 class Machine:
-    """Where and when the run happened; load average says how noisy it was."""
+    """Where and when the run happened, and on which code; load average says how noisy."""
 
     started_at: str
     python: str
     platform: str
     cpus: int
     load_average: tuple[float, float, float]
+    cpu_model: str = "unknown"
+    memory_bytes: int | None = None
+    """Total RAM, or None where it cannot be read."""
+    commit: str = "unknown"
+    """The checked-out commit, with ``+changes`` when the work tree differs from it."""
 
     @classmethod
     def now(cls) -> Machine:
@@ -50,7 +64,55 @@ class Machine:
             platform=f"{sys.platform}-{platform.machine()}",
             cpus=os.cpu_count() or 1,
             load_average=os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0),
+            cpu_model=_cpu_model(),
+            memory_bytes=_memory_bytes(),
+            commit=_commit(ROOT),
         )
+
+
+def _proc_field(path: str, name: str) -> str | None:
+    """The value of the first ``name: value`` line of a /proc file (Linux), or None."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_model() -> str:
+    return _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
+
+
+def _memory_bytes() -> int | None:
+    total = _proc_field("/proc/meminfo", "MemTotal")  # "24563012 kB"
+    if total is None or not total.endswith(" kB"):
+        return None
+    return int(total.removesuffix(" kB")) * 1024
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args],  # git from PATH, as a developer runs it
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
+
+
+def _commit(root: Path) -> str:
+    """``git rev-parse --short HEAD`` of ``root``, ``+changes`` if dirty; "unknown" without git."""
+    try:
+        head = _git(root, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head
 
 
 def _ratio(result: Result) -> str:
@@ -145,6 +207,9 @@ def to_json(runs: list[BenchmarkRun], machine: Machine, *, quick: bool) -> dict[
             "python": machine.python,
             "platform": machine.platform,
             "cpus": machine.cpus,
+            "cpu_model": machine.cpu_model,
+            "memory_bytes": machine.memory_bytes,
+            "commit": machine.commit,
             "load_average": list(machine.load_average),
         },
         "benchmarks": [

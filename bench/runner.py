@@ -1,5 +1,9 @@
 """``python -m bench [NAME ...] [--quick]``: run the benchmarks, print the report, save it as JSON.
 
+A full run of every benchmark (``make bench``) also writes ``bench/RESULTS.md``, the page that
+is committed; a quick run or a run of some benchmarks writes it only where ``--results``
+says, so that neither a CI smoke run nor a partial run replaces the committed page.
+
 A benchmark is a module ``bench/bench_<name>.py`` whose docstring's first line says what it
 measures and which exposes ``async def run(quick: bool) -> list[Result]``. It starts and stops
 whatever it needs (its own redis-server, an in-process sandbox, helper processes).
@@ -23,13 +27,15 @@ from pathlib import Path
 from typing import Any, cast
 
 import bench
+from bench.markdown import render_markdown
 from bench.model import Result
 from bench.report import BenchmarkRun, Machine, render, to_json
 
-__all__ = ["DEFAULT_JSON", "discover", "main", "run_benchmark"]
+__all__ = ["DEFAULT_JSON", "DEFAULT_RESULTS", "discover", "main", "run_benchmark"]
 
 PREFIX = "bench_"
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 RunFunction = Callable[[bool], Coroutine[Any, Any, list[Result]]]
 """A benchmark module's ``run``."""
@@ -76,12 +82,27 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="where to write the JSON report (default: bench/results/latest.json)",
     )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the Markdown page (default: bench/RESULTS.md, and only on a "
+        "full run of every benchmark)",
+    )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(discover()))
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(discover())})")
     return args
+
+
+def _results_path(args: argparse.Namespace) -> Path | None:
+    """Where the Markdown page goes: as asked, else the committed one after a full run only."""
+    if args.results is not None:
+        return Path(args.results)
+    return None if args.quick or args.names else DEFAULT_RESULTS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,4 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(to_json(runs, machine, quick=args.quick), indent=2) + "\n")
     print(f"JSON report: {args.json}")
+    page = _results_path(args)
+    if page is not None:
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(render_markdown(runs, machine, quick=args.quick))
+        print(f"Results page: {page}")
     return 1 if any(run.error is not None for run in runs) else 0

@@ -1,7 +1,8 @@
 """Every benchmark still runs: ``python -m bench --quick`` end to end, report structure only.
 
 Timings are never asserted here (they belong to ``make bench``); this checks that each
-benchmark finishes, reports numbers with units and ratios against its baselines, and leaves
+benchmark finishes, reports numbers with units and ratios against its baselines, writes its
+Markdown page where it is told (never over the committed ``bench/RESULTS.md``), and leaves
 no process behind.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.runner import discover
+from bench.runner import DEFAULT_RESULTS, discover
 from tests.support.servers import redis_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +43,21 @@ def _processes_with(marker: str) -> list[int]:
 def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
     redis_server_binary()  # skips (or, under REQUIRE_REDIS=1, fails) without redis-server
     report_path = tmp_path / "report.json"
+    page_path = tmp_path / "RESULTS.md"
+    committed = DEFAULT_RESULTS.read_bytes() if DEFAULT_RESULTS.exists() else None
     marker = f"LEADS_BENCH_SMOKE={uuid.uuid4().hex}"
     key, value = marker.split("=")
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--json", str(report_path)],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--json",
+            str(report_path),
+            "--results",
+            str(page_path),
+        ],
         cwd=ROOT,
         env={**os.environ, key: value},
         capture_output=True,
@@ -66,6 +78,7 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         "redis_lifecycle",
         "slack_bot",
         "mcp",
+        "footprint",
     } <= set(names)
     for benchmark in report["benchmarks"]:
         assert benchmark["error"] is None
@@ -86,4 +99,11 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         assert any(r["target"] is not None for r in benchmark["results"]), benchmark["name"]
 
     assert "Targets:" in completed.stdout
+    page = page_path.read_text()
+    assert "**Quick run**" in page
+    assert "## How to read this" in page
+    for name in names:
+        assert f"## {name}\n" in page
+    # The committed page is a full run's: a smoke run must leave it as it was.
+    assert (DEFAULT_RESULTS.read_bytes() if DEFAULT_RESULTS.exists() else None) == committed
     assert _processes_with(marker) == [], "a benchmark left a process running"

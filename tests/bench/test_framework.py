@@ -85,3 +85,48 @@ def test_a_crash_is_reported_and_fails_the_run_but_a_miss_does_not(
     assert report["crashed"] == ["crashes"]
     assert report["missed"] == [{"benchmark": "misses", "metric": "memory"}]
     assert report["benchmarks"][1]["summary"] == "A fake benchmark named misses"
+
+
+def test_only_a_full_run_of_every_benchmark_replaces_the_committed_results_page(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def measures(quick: bool) -> list[Result]:
+        return [
+            Result(
+                "acquire | p50",
+                300.0,
+                "µs",
+                baseline=Baseline("PING", 100.0),
+                target=at_most(2.0, ratio=True),
+                note="medians of 20",
+            ),
+            Result("rate", 600.0, "req/s", target=at_least(500)),
+        ]
+
+    _fake_benchmark(monkeypatch, "measures", measures)
+    monkeypatch.setattr(runner, "discover", lambda: ["measures"])
+    committed = tmp_path / "RESULTS.md"
+    monkeypatch.setattr(runner, "DEFAULT_RESULTS", committed)
+    json_path = str(tmp_path / "report.json")
+
+    # A quick run (CI's smoke run) and a run of named benchmarks leave the page alone...
+    assert runner.main(["--quick", "--json", json_path]) == 0
+    assert runner.main(["measures", "--json", json_path]) == 0
+    assert not committed.exists()
+    # ...unless told where to write it.
+    elsewhere = tmp_path / "smoke" / "RESULTS.md"
+    assert runner.main(["--quick", "--json", json_path, "--results", str(elsewhere)]) == 0
+    assert "**Quick run**" in elsewhere.read_text()
+
+    # A full run (make bench) writes it: machine, commit, how to read it, one row a result.
+    assert runner.main(["--json", json_path]) == 0
+    assert f"Results page: {committed}" in capsys.readouterr().out
+    page = committed.read_text()
+    assert "Quick run" not in page
+    for heading in ("| commit |", "| CPUs |", "| RAM |", "| Python |", "## How to read this"):
+        assert heading in page
+    assert "**Targets met: 1 of 2**" in page
+    assert "- missed, measures: acquire \\| p50 = 300 µs (3.00×), target ratio ≤ 2" in page
+    assert "| acquire \\| p50 | 300 µs | PING: 100 µs | 3.00× | ratio ≤ 2 | **MISS** |" in page
+    assert "| rate | 600 req/s |  |  | ≥ 500 req/s | PASS |" in page
+    assert "- *acquire \\| p50*: medians of 20" in page
