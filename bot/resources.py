@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.jobs import BackgroundWorker, BotServices
 from bot.spool import SpoolDrainer
 from bot.views import notices
-from sandbox.embedded import embedded_sandbox
+from sandbox.launch import embedded_sandbox
 from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.settings import Settings

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
 from cli.output import OutputFormat, render, search_summary
-from sandbox.embedded import embedded_sandbox
+from sandbox.launch import embedded_sandbox
 from shared.errors import (
     APIError,
     AuthenticationError,

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server.tools import LeadsContext, register_tools
-from sandbox.embedded import embedded_sandbox
+from sandbox.launch import embedded_sandbox
 from shared.polling import PollSchedule
 from shared.runtime import ApiEndpoint, open_runtime
 from shared.settings import Settings

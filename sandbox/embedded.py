@@ -25,7 +25,7 @@ from sandbox.api.service import SandboxSearchService
 from sandbox.server import SLACK_APP, SandboxConfig, create_app
 from sandbox.slack import SLACK_STATE, SlackState
 
-__all__ = ["RunningSandbox", "SandboxConfig", "embedded_sandbox", "start_sandbox"]
+__all__ = ["RunningSandbox", "SandboxConfig", "start_sandbox"]
 
 log = logging.getLogger(__name__)
 
@@ -119,17 +119,3 @@ async def start_sandbox(
         yield running
     finally:
         await runner.cleanup()
-
-
-@asynccontextmanager
-async def embedded_sandbox(needed: bool, speed: float) -> AsyncIterator[str | None]:
-    """When ``needed``, a sandbox with the default credentials at ``speed`` for the block.
-
-    Yields its base URL, or None when not needed. What the product's fronts start when no
-    API key is configured; they hand the URL to ``shared.runtime.open_runtime``.
-    """
-    if not needed:
-        yield None
-        return
-    async with start_sandbox(SandboxConfig(speed=speed)) as running:
-        yield running.base_url

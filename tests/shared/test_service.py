@@ -18,7 +18,8 @@ import pytest
 from aiohttp import web
 
 from bot.jobs import BackgroundWorker
-from sandbox.embedded import RunningSandbox, SandboxConfig, embedded_sandbox, start_sandbox
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from sandbox.launch import embedded_sandbox
 from shared.errors import InvalidDescriptionError, LookupLimitError, NotFoundError
 from shared.runtime import ApiEndpoint, Runtime, open_runtime
 from shared.service import CallbackOutcome, LeadsService
