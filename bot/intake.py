@@ -479,10 +479,10 @@ class Intake:
             except SlackApiError as err:
                 log.warning("could not show the rate-limit wait (%s)", error_code(err), extra=where)
 
-        asker = command.asker
+        origin = command.asker.origin.model_copy(update={"ref": command.command_id})
         try:
             result = await self.service.submit(
-                command.description, asker.origin, on_wait=on_wait, claimant=command.command_id
+                command.description, origin, on_wait=on_wait, claimant=command.command_id
             )
         except RateLimitError as err:
             retry_after = float(err.retry_after or 60)
@@ -510,8 +510,11 @@ class Intake:
             log.warning("search not started: %s", type(err).__name__, extra=where)
             return notices.api_unavailable()
         request_id = result.search.request_id
+        # A resumed run finds the search its dead predecessor submitted as a "reused" one:
+        # it is this command's own (and its credit this command's).
+        reused = result.reused and result.search.origin.ref != command.command_id
         log.info(
             "search started from Slack",
-            extra={**where, "request_id": request_id, "reused": result.reused},
+            extra={**where, "request_id": request_id, "reused": reused},
         )
-        return request_id, result.reused
+        return request_id, reused
