@@ -88,10 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, OSError) as err:
         print(f"chaos: the run could not be carried out: {err}", file=sys.stderr)
         return 2
-    data = json.dumps(summary.to_json(), indent=2)
-    (run_dir / "summary.json").write_text(data)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(data)
+    args.json.write_text(json.dumps(summary.to_json(), indent=2))
     print(summary.render())
     print(f"JSON summary: {args.json}")
     return 0 if summary.met else 1

@@ -30,6 +30,7 @@ __all__ = [
     "Sent",
     "Verdict",
     "classify",
+    "extra_searches",
     "told_reason",
 ]
 
@@ -211,3 +212,13 @@ def _final_texts(seen: list[Seen]) -> dict[str | None, str]:
         if event.thread_ts is None and event.kind in ("message_posted", "message_updated"):
             final[event.ts] = event.text
     return final
+
+
+def extra_searches(sent: list[Sent], searches: Counter[str]) -> int:
+    """Searches the API created beyond one per acknowledged command (none for a command
+    Slack showed as failed), counting any search no command asked for."""
+    ours = {item.description for item in sent}
+    extra = sum(n for description, n in searches.items() if description not in ours)
+    for item in sent:
+        extra += max(0, searches[item.description] - (1 if item.acknowledged else 0))
+    return extra

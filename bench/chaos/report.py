@@ -175,11 +175,12 @@ class Summary:
         if len(told) > _TOLD_SHOWN:
             lines.append(f"  … {len(told) - _TOLD_SHOWN} more told (the JSON has every one)")
         unexpected = Counter(
-            (line.process.split(".")[0], line.message) for line in self.unexpected_errors
+            (line.process.split(".")[0], _first_line(line.message), line.detail)
+            for line in self.unexpected_errors
         )
-        for (process, message), n in sorted(unexpected.items()):
-            first = message.splitlines()[0] if message else ""
-            lines.append(f"  unexpected log line ×{n} in {process}: {first[:160]}")
+        for (process, message, detail), n in sorted(unexpected.items()):
+            because = f" ({detail[:100]})" if detail else ""
+            lines.append(f"  unexpected log line ×{n} in {process}: {message[:120]}{because}")
         lines.append(f"logs and summary: {self.run_dir}")
         return "\n".join(lines)
 
@@ -197,6 +198,10 @@ class Summary:
     @property
     def _start(self) -> float:
         return min((o.sent.sent_at for o in self.outcomes), default=0.0)
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
 
 
 def _seconds(value: float | None) -> str:

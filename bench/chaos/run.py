@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from bench._spec import SPEC_DESCRIPTIONS
 from bench.chaos.logscan import ErrorLine, FaultWindow, scan_log
-from bench.chaos.outcomes import Outcome, Seen, Sent, Verdict, classify
+from bench.chaos.outcomes import Outcome, Seen, Sent, Verdict, classify, extra_searches
 from bench.chaos.report import Summary
 from bench.chaos.rig import AofRedis, Process, free_port, product_env
 from bench.chaos.scenario import Action, Scenario, plan
@@ -65,7 +65,7 @@ class _Rig:
 
 
 async def run_chaos(scenario: Scenario, run_dir: Path) -> Summary:
-    """Run ``scenario``, keeping logs and the summary under ``run_dir``; its summary."""
+    """Run ``scenario``, keeping the logs and ``summary.json`` under ``run_dir``; the summary."""
     began = time.monotonic()
     await asyncio.to_thread(run_dir.mkdir, parents=True, exist_ok=True)
     sandbox_errors: list[logging.LogRecord] = []
@@ -94,6 +94,9 @@ async def run_chaos(scenario: Scenario, run_dir: Path) -> Summary:
     logs = _log_lines(rig)
     for outcome in summary.missed():
         summary.traces[outcome.sent.index] = _trace(rig, outcome, searches, logs)
+    await asyncio.to_thread(
+        (run_dir / "summary.json").write_text, json.dumps(summary.to_json(), indent=2)
+    )
     return summary
 
 
@@ -358,13 +361,7 @@ def _searches(rig: _Rig) -> Counter[str]:
 
 def _judge(rig: _Rig, sent: list[Sent]) -> tuple[list[Outcome], int]:
     """Each command's outcome, and the searches beyond one per acknowledged command."""
-    outcomes = _outcomes(rig, sent)
-    searches = _searches(rig)
-    ours = {item.description for item in sent}
-    extra = sum(n for description, n in searches.items() if description not in ours)
-    for outcome in outcomes:
-        extra += max(0, outcome.searches - (1 if outcome.sent.acknowledged else 0))
-    return outcomes, extra
+    return _outcomes(rig, sent), extra_searches(sent, _searches(rig))
 
 
 def _scan_logs(rig: _Rig, sandbox_errors: list[logging.LogRecord]) -> list[ErrorLine]:

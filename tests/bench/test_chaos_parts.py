@@ -4,13 +4,15 @@ the Procfile, the seeded timeline and the targets. (The run itself: test_chaos.p
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench.chaos.__main__ import main
 from bench.chaos.logscan import FaultWindow, scan_log
-from bench.chaos.outcomes import Outcome, Seen, Sent, Verdict, classify
+from bench.chaos.outcomes import Outcome, Seen, Sent, Verdict, classify, extra_searches
 from bench.chaos.report import Summary
 from bench.chaos.rig import procfile_command
 from bench.chaos.scenario import Scenario, plan
@@ -118,6 +120,17 @@ def test_a_delivery_after_being_told_counts_as_delivered() -> None:
     outcome = classify(sent(), [parent(), told, *FULL], searches=1)
     assert outcome.verdict is Verdict.DELIVERED
     assert outcome.leads_posted == 25
+
+
+def test_extra_searches_are_those_beyond_one_per_acknowledged_command() -> None:
+    acked = sent()
+    twice = replace(sent(), description="twice")
+    unacked = replace(sent(status=None, ack=None), description="never acknowledged")
+    commands = [acked, twice, unacked]
+    assert extra_searches(commands, Counter({acked.description: 1, "twice": 1})) == 0
+    assert extra_searches(commands, Counter({"twice": 2})) == 1
+    assert extra_searches(commands, Counter({"never acknowledged": 1})) == 1
+    assert extra_searches(commands, Counter({"nobody asked": 1})) == 1
 
 
 def log_line(level: str, msg: str, at: str = "2026-01-01T00:00:10.000+00:00", exc: str = "") -> str:
