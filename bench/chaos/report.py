@@ -51,6 +51,10 @@ class Summary:
     timeline: list[Action] = field(default_factory=list)
     run_dir: str = ""
     seconds: float = 0.0
+    unsettled: list[str] = field(default_factory=list)
+    """What was still in flight when the drain time was up."""
+    fates: dict[int, str] = field(default_factory=dict)
+    """What became of each command's callback at the API (by index): delivered, dropped..."""
     traces: dict[int, list[str]] = field(default_factory=dict)
     """For each command that missed a target (by index): what happened to it, step by step."""
 
@@ -75,6 +79,21 @@ class Summary:
 
     def latency(self, q: float) -> float | None:
         return round(percentile(self.latencies, q), 3) if self.latencies else None
+
+    def latency_by_fate(self) -> dict[str, dict[str, float | int]]:
+        """Delivery p50/p99 by what became of the command's callback."""
+        groups: dict[str, list[float]] = {}
+        for o in self.outcomes:
+            if o.latency is not None:
+                groups.setdefault(self.fates.get(o.sent.index, "?"), []).append(o.latency)
+        return {
+            fate: {
+                "count": len(values),
+                "p50": round(percentile(values, 50), 3),
+                "p99": round(percentile(values, 99), 3),
+            }
+            for fate, values in sorted(groups.items())
+        }
 
     @property
     def unexpected_errors(self) -> list[ErrorLine]:
@@ -131,6 +150,8 @@ class Summary:
                 "extra_api_searches": self.extra_searches,
             },
             "delivery_seconds": {"p50": self.latency(50), "p99": self.latency(99)},
+            "delivery_seconds_by_callback": self.latency_by_fate(),
+            "unsettled": self.unsettled,
             "targets": [target.to_json() for target in self.targets()],
             "met": self.met,
             "timeline": [vars(action) for action in self.timeline],
@@ -158,6 +179,10 @@ class Summary:
             f"  extra API searches      {self.extra_searches}",
             f"  delivery p50 / p99      {_seconds(self.latency(50))} / "
             f"{_seconds(self.latency(99))}",
+            *(
+                f"    callback {fate:<22}{v['count']:>4}: {v['p50']:.1f} s / {v['p99']:.1f} s"
+                for fate, v in self.latency_by_fate().items()
+            ),
             "injected:",
             *(f"  +{item['at']:7.2f} s  {item['what']}" for item in self.injected),
             "targets:",
@@ -181,6 +206,8 @@ class Summary:
         for (process, message, detail), n in sorted(unexpected.items()):
             because = f" ({detail[:100]})" if detail else ""
             lines.append(f"  unexpected log line ×{n} in {process}: {message[:120]}{because}")
+        if self.unsettled:
+            lines.append("still in flight at the end: " + "; ".join(self.unsettled))
         lines.append(f"logs and summary: {self.run_dir}")
         return "\n".join(lines)
 

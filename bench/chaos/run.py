@@ -78,7 +78,7 @@ async def run_chaos(scenario: Scenario, run_dir: Path) -> Summary:
         )
         sent = await _send_and_inject(rig, timeline)
         print("chaos: waiting for every command to settle", flush=True)
-        await _drain(rig, sent)
+        unsettled = await _drain(rig, sent)
         outcomes, extra = _judge(rig, sent)
         searches = _search_notes(rig)
     summary = Summary(
@@ -90,6 +90,12 @@ async def run_chaos(scenario: Scenario, run_dir: Path) -> Summary:
         timeline=timeline,
         run_dir=str(run_dir),
         seconds=time.monotonic() - began,
+        unsettled=unsettled,
+        fates={
+            o.sent.index: searches[o.sent.description][0].fate
+            for o in outcomes
+            if searches.get(o.sent.description)
+        },
     )
     logs = _log_lines(rig)
     for outcome in summary.missed():
@@ -313,34 +319,49 @@ async def _others_serving(rig: _Rig, victim: Process) -> None:
             await asyncio.sleep(0.1)
 
 
-async def _drain(rig: _Rig, sent: list[Sent]) -> None:
-    """Wait until every acknowledged command has its answer, nothing is left in flight
-    (deliveries, jobs, callbacks still to send), or the drain time is up."""
+async def _drain(rig: _Rig, sent: list[Sent]) -> list[str]:
+    """Wait until every acknowledged command has its answer and nothing is left in flight
+    (deliveries, jobs, callbacks still to send), or the drain time is up; what is not."""
     deadline = time.monotonic() + rig.scenario.drain_seconds
     client = aioredis.Redis.from_url(rig.redis.url, decode_responses=True)
     try:
-        while time.monotonic() < deadline:
-            outcomes = _outcomes(rig, sent)
-            answered = all(o.verdict is not Verdict.LOST for o in outcomes if o.sent.acknowledged)
-            if answered and rig.sandbox.service.callbacks.pending == 0 and await _settled(client):
-                return
+        while True:
+            unsettled = await _unsettled(rig, sent, client)
+            if not unsettled:
+                return []
+            if time.monotonic() > deadline:
+                print(
+                    f"chaos: after {rig.scenario.drain_seconds:g} s, still: "
+                    + "; ".join(unsettled),
+                    flush=True,
+                )
+                return unsettled
             await asyncio.sleep(0.5)
-        print(f"chaos: still unsettled after {rig.scenario.drain_seconds:g} s", flush=True)
     finally:
         await client.aclose()
 
 
-async def _settled(client: aioredis.Redis) -> bool:
-    """No delivery open, queued or running."""
+async def _unsettled(rig: _Rig, sent: list[Sent], client: aioredis.Redis) -> list[str]:
+    """What is still to happen: commands without an answer, callbacks, deliveries."""
+    waiting = [
+        o.sent.index
+        for o in _outcomes(rig, sent)
+        if o.sent.acknowledged and o.verdict is Verdict.LOST
+    ]
+    found = [f"{len(waiting)} command(s) without an answer {waiting[:10]}"] if waiting else []
+    if pending := rig.sandbox.service.callbacks.pending:
+        found.append(f"{pending} callback(s) still to be sent by the API")
     try:
-        if await client.zcard(BOT_KEYS.open_deliveries):
-            return False
+        if opened := await client.zcard(BOT_KEYS.open_deliveries):
+            found.append(f"{opened} delivery(ies) open in Redis")
         queued = await client.zrange(BOT_KEYS.jobs, 0, -1)
-        if any(job.startswith("deliver:") for job in queued):
-            return False
-        return not [key async for key in client.scan_iter("arq:in-progress:deliver:*")]
-    except RedisError:
-        return False
+        if jobs := [job for job in queued if job.startswith("deliver:")]:
+            found.append(f"{len(jobs)} delivery job(s) queued")
+        if running := [key async for key in client.scan_iter("arq:in-progress:deliver:*")]:
+            found.append(f"{len(running)} delivery job(s) running")
+    except RedisError as err:
+        found.append(f"Redis unreadable ({type(err).__name__})")
+    return found
 
 
 def _outcomes(rig: _Rig, sent: list[Sent]) -> list[Outcome]:
@@ -375,18 +396,45 @@ def _scan_logs(rig: _Rig, sandbox_errors: list[logging.LogRecord]) -> list[Error
     return lines
 
 
-def _search_notes(rig: _Rig) -> dict[str, list[tuple[str, str]]]:
-    """Each description's searches at the sandbox: (request ID, what became of it)."""
-    notes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+@dataclass(frozen=True)
+class _ApiSearch:
+    """A search as the sandbox saw it, and what became of its callback."""
+
+    request_id: str
+    status: str
+    callback: str
+    """``delivered``, ``dropped``, ``failed`` (gave up)…, or ``none`` (no callback URL)."""
+    faults: tuple[str, ...]
+    attempts: int
+
+    @property
+    def fate(self) -> str:
+        """The callback's faults if it met any (``dropped``, ``misrouted``…), else its state."""
+        return "+".join(self.faults) or self.callback
+
+    def __str__(self) -> str:
+        faults = f" ({', '.join(self.faults)})" if self.faults else ""
+        return (
+            f"API search {self.request_id[:12]}…: {self.status}, callback "
+            f"{self.callback}{faults} after {self.attempts} attempt(s)"
+        )
+
+
+def _search_notes(rig: _Rig) -> dict[str, list[_ApiSearch]]:
+    """Each description's searches at the sandbox, oldest first."""
+    notes: dict[str, list[_ApiSearch]] = defaultdict(list)
     service = rig.sandbox.service
     for record in service.store.for_key(rig.sandbox.config.api_key):
         callback = service.callbacks.get(record.request_id)
-        told = "no callback URL"
-        if callback is not None:
-            faults = f" ({', '.join(callback.faults)})" if callback.faults else ""
-            told = f"callback {callback.state}{faults} after {len(callback.attempts)} attempt(s)"
-        status = service.status_of(record)
-        notes[record.description].append((record.request_id, f"{status}, {told}"))
+        notes[record.description].append(
+            _ApiSearch(
+                record.request_id,
+                service.status_of(record),
+                callback.state if callback else "none",
+                tuple(callback.faults) if callback else (),
+                len(callback.attempts) if callback else 0,
+            )
+        )
     return notes
 
 
@@ -406,7 +454,7 @@ _TRACE_LINES = 12
 def _trace(
     rig: _Rig,
     outcome: Outcome,
-    searches: dict[str, list[tuple[str, str]]],
+    searches: dict[str, list[_ApiSearch]],
     logs: list[tuple[str, str]],
 ) -> list[str]:
     """What happened to one command: what struck its replica, the worker or Redis in the
@@ -418,11 +466,9 @@ def _trace(
         for item in rig.injected
         if 0 <= item["wall"] - sent.sent_at <= 30 and any(n in item["what"] for n in struck)
     ]
-    ids = [request_id for request_id, _ in searches.get(sent.description, [])]
-    steps += [
-        f"API search {request_id[:12]}…: {note}"
-        for request_id, note in searches.get(sent.description, [])
-    ]
+    found = searches.get(sent.description, [])
+    ids = [search.request_id for search in found]
+    steps += [str(search) for search in found]
     needles = [sent.channel, *ids]
     mentioned = [
         f"{where}: {_brief(line)}" for where, line in logs if any(n in line for n in needles)

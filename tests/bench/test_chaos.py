@@ -9,19 +9,40 @@ message is the run's own report: which command missed, and its trace through the
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
+from bench.chaos.rig import AofRedis
 from bench.chaos.run import run_chaos
 from bench.chaos.scenario import Scenario
 from tests.support.servers import redis_server_binary
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 SHORT = Scenario(commands=60, rate=2.0, redis_down_seconds=10.0, seed=1, drain_seconds=75.0)
 
 
+async def test_the_runs_redis_keeps_what_it_was_told_across_a_shutdown(tmp_path: Path) -> None:
+    redis_server_binary()
+    server = AofRedis(tmp_path / "redis")
+    await asyncio.to_thread(server.start)
+    try:
+        client = aioredis.Redis.from_url(server.url, decode_responses=True)
+        await client.set("acknowledged", "yes")
+        await client.aclose()
+        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.start)  # same port, same AOF
+        client = aioredis.Redis.from_url(server.url, decode_responses=True)
+        assert await client.get("acknowledged") == "yes"
+        await client.aclose()
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+@pytest.mark.slow
 async def test_a_short_chaos_run_meets_every_target(tmp_path: Path) -> None:
     redis_server_binary()  # fails under CI (REQUIRE_REDIS), skips elsewhere, when missing
     summary = await run_chaos(SHORT, tmp_path)
