@@ -52,7 +52,7 @@ class Summary:
     run_dir: str = ""
     seconds: float = 0.0
     unsettled: list[str] = field(default_factory=list)
-    """What was still in flight when the drain time was up."""
+    """What was left when the run ended: pending work, or leftover delivery jobs."""
     fates: dict[int, str] = field(default_factory=dict)
     """What became of each command's callback at the API (by index): delivered, dropped..."""
     traces: dict[int, list[str]] = field(default_factory=dict)
@@ -207,7 +207,7 @@ class Summary:
             because = f" ({detail[:100]})" if detail else ""
             lines.append(f"  unexpected log line ×{n} in {process}: {message[:120]}{because}")
         if self.unsettled:
-            lines.append("still in flight at the end: " + "; ".join(self.unsettled))
+            lines.append("left at the end: " + "; ".join(self.unsettled))
         lines.append(f"logs and summary: {self.run_dir}")
         return "\n".join(lines)
 

@@ -105,7 +105,9 @@ def product_env(
             "SLACK_BOT_TOKEN": slack_token,
             "SLACK_SIGNING_SECRET": signing_secret,
             "SLACK_API_URL": slack_api_url,
-            # The budget of the sandbox at speed 10 in real minutes; its own limits are off.
+            # The budget the bot's subprocess tests use: ample for a few commands a second
+            # and their polls, so the shared limiter never holds a search back here (the
+            # sandbox's own limits are off: only the faults injected on purpose happen).
             "LEADS_RATE_LIMIT_PER_MINUTE": "600",
             "LEADS_RATE_LIMIT_PER_HOUR": "10000",
             "LEADS_LOG_FORMAT": "json",
