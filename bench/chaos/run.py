@@ -117,7 +117,7 @@ async def _running(
     logging.getLogger("sandbox").addHandler(capture)
     config = SandboxConfig(
         speed=scenario.speed,
-        # Only the faults injected here: the product's own limiter is set to this budget.
+        # No 429 of its own: only the faults injected on purpose happen (see product_env).
         rate_limit_per_minute=0,
         rate_limit_per_hour=0,
         fault_seed=scenario.seed,
