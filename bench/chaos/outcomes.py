@@ -37,7 +37,8 @@ __all__ = [
 ACK_DEADLINE = 3.0
 """Slack shows its own error when a slash command is not acknowledged within 3 s."""
 
-_LEADS = re.compile(r"Leads (\d+)–(\d+) of (\d+)")
+# "Leads 1–15 of 25", or "Leads 25 of 25" for a reply of one card.
+_LEADS = re.compile(r"Leads (\d+)(?:–(\d+))? of (\d+)")
 _NO_LEADS = "No leads found for this description"
 
 # (reason, words of the bot's notice): the first found in what the person saw names it.
@@ -166,7 +167,7 @@ def classify(sent: Sent, seen: list[Seen], searches: int) -> Outcome:
             threads.add(event.thread_ts)
         # A reply's heading shows in its text and again in its blocks: each span once.
         for first, last, total in set(_LEADS.findall(event.text)):
-            posted.update(range(int(first), int(last) + 1))
+            posted.update(range(int(first), int(last or first) + 1))
             totals.add(int(total))
             threads.add(event.thread_ts)
             last_reply_at = event.at

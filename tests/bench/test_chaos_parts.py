@@ -53,6 +53,19 @@ FULL = [reply("Leads 1–15 of 25", 9.0), reply("Leads 16–25 of 25", 9.5)]
             id="a reply twice",
         ),
         pytest.param(
+            [
+                parent(),
+                reply("Leads 1–15 of 25", 9.0),
+                reply("Leads 16–24 of 25", 9.5),
+                reply("Leads 25 of 25", 9.8),
+            ],
+            0.05,
+            Verdict.DELIVERED,
+            None,
+            9.8,
+            id="a last reply of one card",
+        ),
+        pytest.param(
             [parent(), FULL[0]], 0.05, Verdict.LOST, None, None, id="half a thread, no word"
         ),
         pytest.param([], 0.05, Verdict.LOST, None, None, id="acknowledged, then nothing"),
