@@ -42,11 +42,13 @@ _LEADS = re.compile(r"Leads (\d+)(?:–(\d+))? of (\d+)")
 _NO_LEADS = "No leads found for this description"
 
 # (reason, words of the bot's notice): the first found in what the person saw names it.
+# Notices that the durable /leads intake retires are matched by their words, so that this
+# table holds on either side of that change.
 TOLD_REASONS: tuple[tuple[str, str], ...] = (
     ("api_500", notices.api_failed()),
     ("database", notices.database_down().text),
-    ("database", notices.database_down_reason()),
-    ("restart", notices.interrupted_by_restart()),
+    ("database", "Leads lost contact with its database"),
+    ("restart", "Leads restarted before it could send this search"),
     ("unexpected", notices.unexpected_error().text),
     ("unexpected", notices.unexpected_reason()),
     ("api_unavailable", notices.api_unavailable()),
