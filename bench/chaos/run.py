@@ -143,7 +143,10 @@ async def _running(
                     LEADS_RUN_SWEEP="false",  # the worker does it (README: Scaling)
                 )
                 processes[name] = Process(name, "web", env, run_dir)
-            processes["worker"] = Process("worker", "worker", product_env(**common), run_dir)
+            # Config vars are app-wide on a platform, so the worker has a PUBLIC_BASE_URL too:
+            # searches it submits (the durable intake lets it) carry a callback URL, web-a's.
+            worker_env = product_env(**common, PUBLIC_BASE_URL=processes["web-a"].url)
+            processes["worker"] = Process("worker", "worker", worker_env, run_dir)
             rig = _Rig(scenario, sandbox, redis, processes, http)
             for process in processes.values():
                 process.start()
