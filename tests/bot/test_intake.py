@@ -200,3 +200,25 @@ async def test_a_run_that_died_after_submitting_is_resumed_as_its_own_search(
     summary = message_text(bot.parent(parent_ts))
     assert "1 credit spent" in summary  # its own search, not "reused"
     assert await searches_made(bot.sandbox) == 1
+
+
+async def test_a_refused_search_is_never_submitted_again_when_telling_so_fails(
+    bot: BotUnderTest, redis: aioredis.Redis
+) -> None:
+    # The API creates the search, then answers 500; and Slack fails the parent's edit that
+    # would say so. The command runs again: it must say it again, not POST again (the
+    # chaos run counted an extra API search here).
+    bot.sandbox.faults.update({"fail_after_create": 1})
+    bot.sandbox.slack.faults.fail("chat.update", "internal_error", count=1)
+    since, parent = await bot.search(DESCRIPTION)
+    failed = await bot.parent_says(parent.ts, "did not start", since=since, timeout=30)
+    assert "Run `/leads` again" in message_text(failed.payload)
+    await wait_until(
+        lambda: _no_open_command(redis), timeout=30, message="the command to be closed"
+    )
+    assert await searches_made(bot.sandbox) == 1  # the one the 500 came after
+    assert _parents(bot.sandbox) == [parent.ts]
+
+
+async def _no_open_command(redis: aioredis.Redis) -> bool:
+    return not await settle(redis.zcard(OPEN))
