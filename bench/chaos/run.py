@@ -133,6 +133,9 @@ async def _running(
                 "slack_api_url": sandbox.slack_api_url,
                 "slack_token": DEFAULT_TOKEN,
                 "signing_secret": SIGNING_SECRET,
+                # The sandbox's speed, stated: the processes poll it at its pace (as the
+                # embedded one is), so a dropped callback costs sandbox seconds, not real ones.
+                "LEADS_SANDBOX_SPEED": str(scenario.speed),
             }
             for name in WEB:
                 port = str(free_port())

@@ -3,7 +3,8 @@
 About 60 signed ``/leads``, one SIGKILL of each process, one Redis restart of 10 s, callbacks
 dropped (30%), sent three times (10%) and misrouted (10%), API 500 bursts and Slack 429s:
 nothing lost or duplicated, no extra API search, nobody told to retry for a Redis blip,
-delivery p99 ≤ 15 s, and no unexplained error line in any process's log. On failure the
+delivery p99 ≤ 15 s for the commands no kill or outage touched, and no unexplained error
+line in any process's log. On failure the
 message is the run's own report: which command missed, and its trace through the logs.
 """
 
