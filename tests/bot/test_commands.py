@@ -18,6 +18,7 @@ from tests.bot.support import (
     message_text,
     searches_made,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -51,13 +52,23 @@ async def test_missing_or_malformed_signature_headers_are_refused(bot: BotUnderT
     assert bad_stamp.status_code == 401
 
 
-async def test_the_ack_comes_back_in_milliseconds(bot: BotUnderTest) -> None:
+async def test_the_ack_does_not_wait_for_the_search(bot: BotUnderTest) -> None:
+    """The ack comes back while the API is still taking the search, even when the API takes
+    Slack's whole 3 s to answer; the search then carries on. (How fast the ack is, under
+    load, is measured by ``make bench``: bench/bench_slack_bot.py.)"""
     await bot.slash("help")  # the first request pays for Bolt's one auth.test
-    started = time.perf_counter()
+    bot.sandbox.faults.update({"latency_ms": 3000})
+    since = bot.sandbox.slack.last_seq
     response = await bot.slash(DESCRIPTION)
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
-    assert elapsed < 0.5  # Slack allows 3 s; in practice this is tens of milliseconds
+    assert await searches_made(bot.sandbox) == 0  # the submission is still on its way
+    bot.sandbox.faults.update({"latency_ms": 0})
+    await bot.parent_posted(since)
+
+    async def submitted() -> bool:
+        return await searches_made(bot.sandbox) == 1
+
+    await wait_until(submitted, message="the search to reach the API")
 
 
 async def test_help(bot: BotUnderTest) -> None:
