@@ -167,20 +167,25 @@ async def test_duplicate_callbacks_and_a_racing_sweep_deliver_once(
     assert headings(bot.replies(started.parent_ts)) == ONE_SET_OF_25
 
 
-async def test_the_callback_answers_fast_and_delivers_in_the_background(
-    callback_bot: BotUnderTest, redis_url: str
+async def test_the_callback_answers_before_slack_and_delivers_in_the_background(
+    sandbox: RunningSandbox, redis_url: str
 ) -> None:
-    bot = callback_bot
-    bot.sandbox.faults.update({"drop_callbacks": 1})
-    started = await start_search(bot, redis_url)
-    body = await started.finished_body(bot.sandbox)
-    # Slack is slow to take the thread replies: the callback's answer must not wait for it.
-    bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=1)
-    answer = await bot.http.post(started.callback_url, content=body)
-    assert answer.status_code == 200
-    assert answer.elapsed.total_seconds() < 0.5
-    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
-    assert headings(replies) == ONE_SET_OF_25
+    """The callback's answer does not wait for Slack: it comes back while Slack still holds
+    the thread replies off (a 429 asking for 3 s), and they follow in the background. (How
+    fast the answer is, under load, is measured by ``make bench``: bench/bench_slack_bot.py.)"""
+    sandbox.faults.update({"drop_callbacks": 1})
+    # No polls: only this callback can finish the search, so nothing is posted before it.
+    async with reachable_bot(sandbox, redis_url, schedule=NO_POLLS) as bot:
+        started = await start_search(bot, redis_url)
+        body = await started.finished_body(bot.sandbox)
+        bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=3)
+        answer = await bot.http.post(started.callback_url, content=body)
+        assert answer.status_code == 200
+        assert answer.json()["outcome"] == "accepted"
+        assert bot.replies(started.parent_ts) == []  # Slack has not taken a reply yet
+        assert not await settled(redis_url)
+        replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+        assert headings(replies) == ONE_SET_OF_25
 
 
 async def test_without_the_callback_the_sweep_delivers_the_same_way(
