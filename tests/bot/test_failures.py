@@ -87,7 +87,7 @@ async def test_redis_down_tells_the_user_and_healthz_says_so(sandbox: RunningSan
             started = time.perf_counter()
             response = await bot.slash(DESCRIPTION)
             assert response.status_code == 200
-            assert time.perf_counter() - started < 1.0
+            assert time.perf_counter() - started < 3.0  # Slack's deadline for the ack
             told = await bot.ephemeral(since)
             assert "can't reach its database" in message_text(told.payload)
             # Nothing half-done: no parent message, no search.
