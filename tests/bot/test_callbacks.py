@@ -159,10 +159,16 @@ async def test_duplicate_callbacks_and_a_racing_sweep_deliver_once(
     def api_attempts() -> list[Any]:
         log = bot.sandbox.callbacks(started.request_id) or {}
         attempts = log.get("attempts")
-        return attempts if isinstance(attempts, list) and len(attempts) >= 2 else []
+        if not isinstance(attempts, list) or not any(a["duplicate"] for a in attempts):
+            return []
+        return attempts
 
     attempts = await wait_until(api_attempts, message="the API's own duplicate callback")
-    assert [attempt["status"] for attempt in attempts] == [200, 200]
+    # Both the callback and its duplicate were answered 200. The API gives up on an answer
+    # after 30 s / 200 = 0.15 s and tries again: a busy machine can be slower than that.
+    answered = [attempt["status"] for attempt in attempts if attempt["status"] is not None]
+    assert answered == [200, 200], attempts
+    assert all(a["error"].startswith("timeout") for a in attempts if a["status"] is None)
     await wait_until(lambda: settled(redis_url), message="the duplicate to settle")
     assert headings(bot.replies(started.parent_ts)) == ONE_SET_OF_25
 
