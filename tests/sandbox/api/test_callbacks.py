@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -55,10 +55,25 @@ async def callback_log(
     return data
 
 
+@pytest.fixture
+async def patient(start: StartSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a sandbox at speed 20 with short phases: a 0.25 s search, callback retries
+    after 0.05 s and 0.25 s, and a callback timeout of 1.5 s. At the usual speed 500 the
+    timeout is 60 ms, which a stall of a busy machine can outlast, adding an attempt.
+    Limits off: these tests poll as fast as they can, and a minute lasts 3 s."""
+    async with (
+        start(
+            speed=20, phase_seconds=(1.0,) * 5, rate_limit_per_minute=0, rate_limit_per_hour=0
+        ) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
+    ):
+        yield http
+
+
 async def test_callback_body_is_the_spec_example_shape(
-    client: httpx.AsyncClient, receiver: CallbackReceiver, spec_example: SpecExample
+    patient: httpx.AsyncClient, receiver: CallbackReceiver, spec_example: SpecExample
 ) -> None:
-    request_id = await submit(client, DESCRIPTION, callback_url=receiver.url)
+    request_id = await submit(patient, DESCRIPTION, callback_url=receiver.url)
     [received] = await receiver.wait_for(1)
     body = received.body
     assert key_tree(body) == key_tree(spec_example("callback"))
@@ -70,12 +85,12 @@ async def test_callback_body_is_the_spec_example_shape(
     assert callback.results_count == len(callback.results) == 3
     assert all("image_url" not in lead["author"] for lead in body["results"])
     # The same leads as the GET, minus the images.
-    polled = (await wait_for_terminal(client, request_id))["data"]
+    polled = (await wait_for_terminal(patient, request_id))["data"]
     for lead in polled["results"]:
         del lead["author"]["image_url"]
     assert body["results"] == polled["results"]
     assert body["timestamp"] == polled["completed_on"] + "Z"
-    log = await callback_log(client, request_id, state="delivered")
+    log = await callback_log(patient, request_id, state="delivered")
     assert [attempt["status"] for attempt in log["attempts"]] == [200]
     assert log["callback_url"] == receiver.url
 
@@ -129,11 +144,11 @@ async def run_clock_until_idle(clock: ManualClock, done: Callable[[], bool]) -> 
 
 
 async def test_retries_stop_at_the_first_2xx(
-    client: httpx.AsyncClient, receiver: CallbackReceiver
+    patient: httpx.AsyncClient, receiver: CallbackReceiver
 ) -> None:
     receiver.statuses.extend([500, 404, 201])
-    request_id = await submit(client, DESCRIPTION, callback_url=receiver.url)
-    log = await callback_log(client, request_id, state="delivered")
+    request_id = await submit(patient, DESCRIPTION, callback_url=receiver.url)
+    log = await callback_log(patient, request_id, state="delivered")
     assert [attempt["status"] for attempt in log["attempts"]] == [500, 404, 201]
     assert len(receiver.received) == 3
 
