@@ -215,15 +215,15 @@ async def test_slow_search_in_real_time(client: httpx.AsyncClient) -> None:
     assert time.monotonic() - began >= 3 * 105 / 500 * 0.95
 
 
-async def test_drop_callbacks(client: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
-    await faults(client, "POST", json={"drop_callbacks": 1})
-    dropped = await submit(client, DESCRIPTION, callback_url=receiver.url)
-    delivered = await submit(client, DESCRIPTION, callback_url=receiver.url)
+async def test_drop_callbacks(patient: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
+    await faults(patient, "POST", json={"drop_callbacks": 1})
+    dropped = await submit(patient, DESCRIPTION, callback_url=receiver.url)
+    delivered = await submit(patient, DESCRIPTION, callback_url=receiver.url)
     [received] = await receiver.wait_for(1)
     assert received.body["request_id"] == delivered
 
     async def settled() -> bool:
-        response = await client.get("/sandbox/callbacks", params={"request_id": dropped})
+        response = await patient.get("/sandbox/callbacks", params={"request_id": dropped})
         return bool(response.json()["data"]["state"] == "dropped")
 
     await wait_until(settled, timeout=5)
