@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         help="longest wait for every command to settle after the last (default %(default)s)",
     )
     parser.add_argument(
+        "--fault-share",
+        type=float,
+        default=defaults.fault_share,
+        help="share of the sending window the faults are spread over (default %(default)s)",
+    )
+    parser.add_argument(
         "--run-dir", type=Path, default=None, help="where logs go (default: a new temporary one)"
     )
     parser.add_argument(
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis_down_seconds=args.redis_down_seconds,
             seed=args.seed,
             drain_seconds=args.drain_seconds,
+            fault_share=args.fault_share,
         )
     except ValueError as err:
         parser.error(str(err))

@@ -38,6 +38,9 @@ class Scenario:
     """Seconds a killed process stays down before it is started again."""
     drain_seconds: float = 180.0
     """After the last command, how long to wait for every command to settle."""
+    fault_share: float = 1.0
+    """The share of the sending window the faults are spread over, from its start: a short
+    run keeps the rest clear, so that enough commands no fault touched measure the p99."""
 
     def __post_init__(self) -> None:
         if self.commands < 1:
@@ -46,6 +49,8 @@ class Scenario:
             raise ValueError("rate and speed must be greater than 0")
         if self.redis_down_seconds < 0 or self.restart_after < 0 or self.drain_seconds < 0:
             raise ValueError("durations cannot be negative")
+        if not 0 < self.fault_share <= 1:
+            raise ValueError("fault_share must be in (0, 1]")
 
     @property
     def window(self) -> float:
@@ -79,7 +84,7 @@ _JITTER = 0.03
 def plan(scenario: Scenario) -> list[Action]:
     """The run's faults in time order, the same for the same scenario (seed included)."""
     draw = random.Random(scenario.seed)
-    window = scenario.window
+    window = scenario.window * scenario.fault_share
 
     def when(fraction: float) -> float:
         return round(max(0.0, fraction + draw.uniform(-_JITTER, _JITTER)) * window, 3)
