@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
     leads_desk_retention_days: int = Field(default=90, ge=1)
     """How long the bot's team desk remembers a lead's claim, dismissal and first sharing."""
+    leads_watches_per_channel: int = Field(default=20, ge=1)
+    """How many watches one channel (or the channel-less scope of MCP and the CLI) may have."""
+    leads_watch_budget_share: float = Field(default=0.5, gt=0, le=1)
+    """The part of the hourly request budget that watches may plan to use."""
+    leads_watch_time_scale: float = Field(default=1.0, gt=0)
+    """Multiplies every watch period (0.001 makes an hour 3.6 s): for demos and tests."""
     leads_run_sweep: bool = True
     """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
     leads_sandbox_speed: float = Field(default=10.0, gt=0)

@@ -64,8 +64,9 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
 return {1, tostring(now)}
 """
 
-RequestKind = Literal["submit", "poll"]
-"""What a request is for, so the limiter can serve submissions before status polls."""
+RequestKind = Literal["submit", "poll", "watch"]
+"""What a request is for, so the limiter can serve submissions before status polls, and
+both before a watch's scheduled search (which leaves the larger reserve)."""
 
 WaitListener = Callable[[float], Awaitable[None]]
 """Hears ``seconds`` before a caller waits that long for its turn (see ``acquire``)."""
@@ -89,6 +90,8 @@ class RateLimiter:
         margin: seconds added to every window, so a request counted at the end of our
             window cannot land inside the API's (clocks and latency differ a little).
         poll_reserve: share of each window that status polls must leave to submissions.
+        watch_reserve: share of each window that watches' scheduled searches must leave to
+            people's searches and polls (larger than ``poll_reserve``).
         max_wait: seconds a caller may wait for its turn, per kind; past that it gets
             :class:`RateLimitError` with ``retry_after`` instead.
     """
@@ -101,6 +104,7 @@ class RateLimiter:
         windows: Sequence[RateWindow] = (RateWindow(60, 60.0), RateWindow(1000, 3600.0)),
         margin: float = 1.0,
         poll_reserve: float = 0.2,
+        watch_reserve: float = 0.4,
         max_wait: Mapping[RequestKind, float] | None = None,
     ) -> None:
         if not windows:
@@ -110,9 +114,10 @@ class RateLimiter:
         self.windows = tuple(windows)
         self.margin = margin
         self.poll_reserve = poll_reserve
+        self.watch_reserve = watch_reserve
         # Read-only: set here once, so every caller of this limiter knows what to expect.
         self.max_wait: Mapping[RequestKind, float] = MappingProxyType(
-            {"submit": 90.0, "poll": 60.0, **(max_wait or {})}
+            {"submit": 90.0, "poll": 60.0, "watch": 30.0, **(max_wait or {})}
         )
         self._script = redis.register_script(_ACQUIRE)
         self._window_args = [
@@ -127,7 +132,7 @@ class RateLimiter:
 
     async def _attempt(self, kind: RequestKind) -> tuple[bool, float]:
         """(True, Redis time of the grant) or (False, seconds until a slot frees)."""
-        reserve = 0.0 if kind == "submit" else self.poll_reserve
+        reserve = {"submit": 0.0, "poll": self.poll_reserve, "watch": self.watch_reserve}[kind]
         granted, value = await self._script(
             keys=[self.key], args=[uuid.uuid4().hex, str(reserve), *self._window_args]
         )
