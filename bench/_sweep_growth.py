@@ -26,6 +26,7 @@ from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer
 from bot.desk import DeskStore
 from bot.jobs import BotServices, requeue_overdue
+from bot.watching import Watching
 from shared.runtime import Runtime
 from shared.service import LeadsService
 from shared.state.events import EventBus
@@ -33,6 +34,7 @@ from shared.state.keys import Keys
 from shared.state.records import SearchRecord, SearchState
 from shared.state.store import SearchStore
 from shared.sweep import Sweeper
+from shared.watch.store import WatchStore
 
 __all__ = ["PendingSet", "fill"]
 
@@ -150,12 +152,14 @@ async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
         )
     service = _StubService(client=runtime.client, store=store, bus=EventBus(redis, keys.events))
     desk = DeskStore(redis, keys.prefix, retention=3600)
+    deliverer = Deliverer(deliveries, store, desk, AsyncWebClient())
     services = _StubServices(
         deliveries=deliveries,
         desk=desk,
-        deliverer=Deliverer(deliveries, store, desk, AsyncWebClient()),
+        deliverer=deliverer,
         sweeper=Sweeper(service, batch=50),
         queue=runtime.connections.arq,  # never used: enqueue is stubbed
+        watching=Watching.build(WatchStore(redis, keys=keys), service, deliverer, AsyncWebClient()),
     )
     return PendingSet(
         size=size,
