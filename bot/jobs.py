@@ -8,6 +8,8 @@ with three jobs, all sharing the :class:`BotServices` of the process:
   hears it on the core's event bus), once per delivery and revision however often asked;
 * ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
 * ``share_to_slack`` — queued by the MCP server's tool of that name (``bot/share.py``);
+* ``create_watch`` — queued by the MCP server's ``create_watch`` for a channel
+  (``bot/watching.py``);
 * ``requeue_overdue`` — a cron job, every second, once across all workers: deliveries past
   their deadline (a worker died mid-delivery, a job or an event was lost) are queued again,
   so every Slack request is answered even across crashes and restarts;
@@ -39,7 +41,7 @@ from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
 from bot.share import SHARE_JOB, share_to_slack
-from bot.watching import WatchBusyError, Watching
+from bot.watching import CREATE_JOB, WatchBusyError, Watching, create_watch_for_assistant
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
@@ -208,6 +210,14 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
             # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
             func(share_to_slack, name=SHARE_JOB, max_tries=3, timeout=60, keep_result=600),
             func(run_watch, name="run_watch", max_tries=20, timeout=300),
+            # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
+            func(
+                create_watch_for_assistant,
+                name=CREATE_JOB,
+                max_tries=1,
+                timeout=60,
+                keep_result=600,
+            ),
         ],
         cron_jobs=[
             cron(sweep, name=f"sweep:{queue_name}", second=every_second, unique=True, timeout=55),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,15 +20,31 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deliveries import DeliveryStore, SlackRequest
 from bot.delivery import UNREACHABLE, Deliverer, DeliveryOutcome
 from bot.desk import DeskStore, lead_key
-from bot.messages import error_code, post_message
-from bot.views.watches import run_line, watch_paused, watch_posting
+from bot.messages import CANNOT_POST_HERE, error_code, post_message
+from bot.views.watches import run_line, watch_created, watch_paused, watch_posting
+from shared.errors import InvalidDescriptionError
 from shared.models import Lead
 from shared.service import LeadsService
-from shared.state.records import SearchRecord
+from shared.state.records import Origin, SearchRecord
+from shared.validation import validate_description
 from shared.watch.runner import Found, SeenSetDelivery, WatchRunner
-from shared.watch.store import Watch, WatchStore
+from shared.watch.schedule import parse_schedule
+from shared.watch.store import Watch, WatchError, WatchStore
 
-__all__ = ["SlackWatchDelivery", "WatchBusyError", "Watching"]
+if TYPE_CHECKING:  # bot.jobs registers the job: imported only for its type
+    from bot.jobs import BotServices
+
+__all__ = [
+    "CREATE_JOB",
+    "SlackWatchDelivery",
+    "WatchBusyError",
+    "Watching",
+    "announce_watch",
+    "create_watch_for_assistant",
+]
+
+CREATE_JOB = "create_watch"
+"""The job an assistant's ``create_watch`` queues for a channel (MCP queues it by name)."""
 
 log = logging.getLogger(__name__)
 
@@ -165,3 +182,48 @@ class Watching:
             watches, deliverer.deliveries, deliverer.desk, deliverer, slack
         )
         return cls(watches, WatchRunner(watches, service), delivery)
+
+
+async def announce_watch(watches: WatchStore, slack: AsyncWebClient, watch: Watch) -> str | None:
+    """Post a new watch's card in its channel: None, or Slack's reason it cannot post there
+    (the watch is deleted again then: it could never deliver)."""
+    try:
+        await post_message(
+            slack, watch.origin.channel_id or "", watch_created(watch, watches.budget)
+        )
+    except SlackApiError as err:
+        if error_code(err) not in CANNOT_POST_HERE:
+            raise
+        await watches.delete(watch.watch_id)
+        return error_code(err)
+    log.info(
+        "watch created",
+        extra={"watch_id": watch.watch_id, "channel_id": watch.origin.channel_id},
+    )
+    return None
+
+
+async def create_watch_for_assistant(
+    ctx: dict[str, Any], description: str, schedule: str, channel: str, assistant: str
+) -> dict[str, Any]:
+    """arq job: an assistant's watch for ``channel`` (an ID). Answers ``{"ok": True,
+    "watch_id"}`` or ``{"ok": False, "error", "message"?}`` for the MCP tool to relay."""
+    services: BotServices = ctx["services"]
+    watches, slack = services.watching.store, services.deliverer.slack
+    team = await slack.auth_test()
+    origin = Origin(
+        front="mcp",
+        team_id=str(team.get("team_id") or ""),
+        channel_id=channel,
+        client=assistant[:100],
+    )
+    try:
+        watch = await watches.create(
+            validate_description(description), parse_schedule(schedule), origin
+        )
+    except (WatchError, InvalidDescriptionError, ValueError) as err:
+        return {"ok": False, "error": "refused", "message": str(err)}
+    refused = await announce_watch(watches, slack, watch)
+    if refused is not None:
+        return {"ok": False, "error": refused}
+    return {"ok": True, "watch_id": watch.watch_id}

@@ -15,17 +15,17 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_text import WatchCommand
 from bot.context import BotContext, bot_context
 from bot.deliveries import SlackRequest
-from bot.messages import CANNOT_POST_HERE, error_code, post_message, respond_ephemeral
+from bot.messages import respond_ephemeral
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 from bot.views.text import escape
-from bot.views.watches import watch_created, watch_deleted, watch_list, watch_notice
+from bot.views.watches import watch_deleted, watch_list, watch_notice
+from bot.watching import announce_watch
 from shared.errors import InvalidDescriptionError
 from shared.validation import validate_description
 from shared.watch.schedule import Schedule, parse_schedule
@@ -121,18 +121,8 @@ async def _create(
     except WatchError as err:
         await respond_ephemeral(respond, watch_notice(f":no_entry: {escape(err.message)}"))
         return
-    try:
-        await post_message(client, asker.channel_id, watch_created(watch, watches.budget))
-    except SlackApiError as err:
-        if error_code(err) not in CANNOT_POST_HERE:
-            raise
-        await watches.delete(watch.watch_id)
+    if await announce_watch(watches, client, watch) is not None:
         await respond_ephemeral(respond, notices.not_in_channel())
-        return
-    log.info(
-        "watch created",
-        extra={"watch_id": watch.watch_id, "channel_id": asker.channel_id, "schedule": schedule},
-    )
 
 
 async def watch_list_for(bot: BotContext, team_id: str, channel_id: str) -> SlackMessage:
