@@ -30,6 +30,7 @@ __all__ = [
     "NewLead",
     "Watch",
     "WatchBudget",
+    "WatchCapError",
     "WatchError",
     "WatchNotFoundError",
     "WatchRefusedError",
@@ -138,7 +139,11 @@ class WatchNotFoundError(WatchError):
 
 
 class WatchRefusedError(WatchError):
-    """Creating the watch would pass the channel's cap or the key's request budget."""
+    """Creating the watch would pass the key's request budget."""
+
+
+class WatchCapError(WatchRefusedError):
+    """Creating the watch would pass the channel's cap (``LEADS_WATCHES_PER_CHANNEL``)."""
 
 
 def check_watch_id(text: str) -> str:
@@ -354,7 +359,7 @@ class WatchStore:
         )
         verdict = answer[0]
         if verdict == "cap":
-            raise WatchRefusedError(
+            raise WatchCapError(
                 f"This channel already has {int(answer[1])} watches, the most allowed "
                 f"(LEADS_WATCHES_PER_CHANNEL={self.per_channel}). Delete one first."
             )
@@ -447,13 +452,18 @@ class WatchStore:
         await self.redis.zadd(self.keys.watches_due, {watch_id: self.clock.now()})
         return watch
 
-    async def load_of(self, scope: str) -> tuple[float, float]:
-        """(the scope's watches, all watches) in hourly-run equivalents."""
-        ids = list(await settle(self.redis.smembers(self.keys.watches_in(scope))))
-        loads: dict[str, str] = await settle(self.redis.hgetall(self.keys.watches_load))
-        hourly = RUNS_PER_WEEK["hourly"]
-        mine = sum(int(loads.get(watch_id, 0)) for watch_id in ids) / hourly
-        return mine, sum(int(v) for v in loads.values()) / hourly
+    async def start_now(self, watch_id: str) -> str:
+        """Open a run of the watch now, outside its schedule (``leads watch run``); its ID."""
+        if await self.get(watch_id) is None:
+            raise WatchNotFoundError(f"No watch {watch_id}. `leads watch list` lists them.")
+        now = self.clock.now()
+        run_id = f"{watch_id}:now{round(now * 1000)}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.keys.watch_runs_open, {run_id: now + 30})
+            pipe.hsetnx(self.keys.watch_run(run_id), "claimed_at", repr(now))
+            pipe.expire(self.keys.watch_run(run_id), RUN_TTL)
+            await pipe.execute()
+        return run_id
 
     # -- scheduling ----------------------------------------------------------------------
 
