@@ -52,11 +52,12 @@ _WATCH_ID = re.compile(r"^w[0-9a-f]{8}$")
 # KEYS: watch hash, scope set, all set, due zset, load hash. ARGV: cap, capacity (runs a
 # week), this watch's runs a week, next slot time, id, watch ttl, global ttl, then the
 # hash's field/value pairs. Returns {'ok'} or {'cap', n} or {'budget', total, in scope}.
+# The load hash keeps each watch's runs a week and their running '_total', so the check
+# costs O(1) however many watches exist (and O(cap) only to explain a refusal).
 _CREATE = """
 local n = redis.call('SCARD', KEYS[2])
 if n >= tonumber(ARGV[1]) then return {'cap', tostring(n)} end
-local total = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[5])) do total = total + tonumber(v) end
+local total = tonumber(redis.call('HGET', KEYS[5], '_total') or '0')
 if total + tonumber(ARGV[3]) > tonumber(ARGV[2]) then
   local mine = 0
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -71,6 +72,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
 redis.call('HSET', KEYS[5], ARGV[5], ARGV[3])
+redis.call('HINCRBY', KEYS[5], '_total', ARGV[3])
 for i = 3, 5 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return {'ok'}
 """
@@ -96,6 +98,19 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return claimed
+"""
+
+# KEYS: due zset, all set, load hash. ARGV: watch id. Takes a watch off the schedule and
+# its load off the running total, once.
+_UNLOAD = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+local load = redis.call('HGET', KEYS[3], ARGV[1])
+if load then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HINCRBY', KEYS[3], '_total', -tonumber(load))
+end
+return 1
 """
 
 # KEYS: run hash, stream. ARGV: max length, ttl, then one JSON entry per new lead.
@@ -323,6 +338,7 @@ class WatchStore:
         self._log_new = redis.register_script(_LOG_NEW)
         self._credit = redis.register_script(_CREDIT)
         self._fail = redis.register_script(_FAIL)
+        self._unload = redis.register_script(_UNLOAD)
 
     # -- watches -------------------------------------------------------------------------
 
@@ -415,10 +431,8 @@ class WatchStore:
             pipe.delete(k.watch(watch_id), k.watch_seen(watch_id), k.watch_credits(watch_id))
             pipe.delete(k.watch_new(watch_id))
             pipe.srem(k.watches_in(watch.scope), watch_id)
-            pipe.srem(k.watches_all, watch_id)
-            pipe.zrem(k.watches_due, watch_id)
-            pipe.hdel(k.watches_load, watch_id)
             await pipe.execute()
+        await self._forget(watch_id)
         return watch
 
     async def pause(self, watch_id: str, reason: str = "") -> None:
@@ -513,11 +527,9 @@ class WatchStore:
         return f"now{round(score * 1000)}"
 
     async def _forget(self, watch_id: str) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(self.keys.watches_due, watch_id)
-            pipe.srem(self.keys.watches_all, watch_id)
-            pipe.hdel(self.keys.watches_load, watch_id)
-            await pipe.execute()
+        """Take a watch off the schedule and out of the budget (once: the script checks)."""
+        k = self.keys
+        await self._unload(keys=[k.watches_due, k.watches_all, k.watches_load], args=[watch_id])
 
     async def overdue_runs(self, *, limit: int, recheck: float) -> list[str]:
         """Open runs nobody finished in time (crash, lost job, search still running);

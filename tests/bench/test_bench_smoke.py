@@ -66,6 +66,7 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         "redis_lifecycle",
         "slack_bot",
         "mcp",
+        "watches",
     } <= set(names)
     for benchmark in report["benchmarks"]:
         assert benchmark["error"] is None

@@ -203,3 +203,16 @@ async def test_unseen_leaves_out_what_the_watch_reported_and_repeats(store: Watc
     assert await store.unseen(watch.watch_id, [lead(1), lead(2), lead(1)]) == [0, 1]
     await store.mark_seen(watch.watch_id, [lead(1)])
     assert await store.unseen(watch.watch_id, [lead(1), lead(2)]) == [1]
+
+
+async def test_deleting_a_watch_gives_its_budget_back(
+    redis: aioredis.Redis, clock: ManualClock
+) -> None:
+    store = WatchStore(
+        redis, clock=WatchClock(now=clock), budget=WatchBudget(requests_per_hour=20)
+    )
+    watch = await store.create(DESCRIPTION, "hourly", CHANNEL)
+    with pytest.raises(WatchRefusedError):
+        await store.create(DESCRIPTION, "weekly", OTHER)
+    await store.delete(watch.watch_id)
+    await store.create(DESCRIPTION, "hourly", OTHER)  # room again
