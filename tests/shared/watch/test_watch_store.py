@@ -208,9 +208,7 @@ async def test_unseen_leaves_out_what_the_watch_reported_and_repeats(store: Watc
 async def test_deleting_a_watch_gives_its_budget_back(
     redis: aioredis.Redis, clock: ManualClock
 ) -> None:
-    store = WatchStore(
-        redis, clock=WatchClock(now=clock), budget=WatchBudget(requests_per_hour=20)
-    )
+    store = WatchStore(redis, clock=WatchClock(now=clock), budget=WatchBudget(requests_per_hour=20))
     watch = await store.create(DESCRIPTION, "hourly", CHANNEL)
     with pytest.raises(WatchRefusedError):
         await store.create(DESCRIPTION, "weekly", OTHER)
