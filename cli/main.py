@@ -488,6 +488,12 @@ def watch_run(
                 watch = await watches.get(wid)
                 if watch is None:
                     raise WatchNotFoundError(f"No watch {wid}. `leads watch list` lists them.")
+                if watch.paused:
+                    # Running it by hand is the one way to resume a watch with no channel.
+                    _say(
+                        f"Watch {wid} was paused ({watch.pause_reason or 'by hand'}); resuming it."
+                    )
+                    await watches.resume(wid)
                 if watch.origin.channel_id:
                     await watches.run_now(wid)
                     _say(f"Watch {wid} posts in Slack: the bot's workers run it now.")

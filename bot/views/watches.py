@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from bot.views.blocks import Block, SlackMessage, context, divider, plain_text, section
+from bot.views.blocks import Block, SlackMessage, context, plain_text, section
 from bot.views.formatting import plural
 from bot.views.text import clip, escape, mention, one_line, slack_date
 from shared.watch.store import Watch, WatchBudget
@@ -34,6 +34,10 @@ WATCH_ACTIONS = (WATCH_PAUSE, WATCH_RESUME, WATCH_RUN_NOW, WATCH_DELETE)
 """The ``action_id`` of the watch list's buttons; each button's value is the watch ID."""
 
 _DESCRIPTION_MAX = 150
+_NOTE_MAX = 100
+LIST_SHOWN = 18
+"""Watches shown in one list: two blocks and at most ~600 characters each keep a list
+inside Slack's 50 blocks and 12,000 characters."""
 
 
 def _when(at: float | None) -> str:
@@ -78,7 +82,7 @@ def _last(watch: Watch) -> str:
         case "nothing_new":
             return f"{when}: nobody new ({last.seen:,} seen before), nothing posted"
         case "failed":
-            return f"{when}: failed — {escape(last.note[:200])}"
+            return f"{when}: failed — {clip(one_line(last.note), _NOTE_MAX)}"
         case _:
             return f"{when}: skipped (paused)"
 
@@ -120,14 +124,14 @@ def watch_list(watches: Sequence[Watch], credits: Mapping[str, int], *, cap: int
             ],
         )
     blocks: list[Block] = [section(f"*Watches in this channel* ({len(watches)} of {cap})")]
-    for watch in watches:
+    for watch in watches[:LIST_SHOWN]:
+        reason = clip(one_line(watch.pause_reason), _NOTE_MAX) or "by hand"
         state = (
-            f":double_vertical_bar: paused — {escape(watch.pause_reason[:200]) or 'by hand'}"
+            f":double_vertical_bar: paused — {reason}"
             if watch.paused
             else f"next run {_when(watch.next_at)}"
         )
         blocks += [
-            divider(),
             section(
                 f"{_title(watch)}\n`{watch.watch_id}` · {watch.schedule} · {state}\n"
                 f"Last run: {_last(watch)}\n"
@@ -136,6 +140,11 @@ def watch_list(watches: Sequence[Watch], credits: Mapping[str, int], *, cap: int
             ),
             _buttons(watch),
         ]
+    if len(watches) > LIST_SHOWN:
+        hidden = len(watches) - LIST_SHOWN
+        blocks.append(
+            context(f"{plural(hidden, 'newer watch', 'newer watches')} not shown: delete some.")
+        )
     return SlackMessage(f"{plural(len(watches), 'watch', 'watches')} in this channel", blocks)
 
 
@@ -152,7 +161,8 @@ def watch_paused(watch: Watch, reason: str) -> SlackMessage:
     """Posted in the channel when failures pause a watch."""
     text = (
         f":double_vertical_bar: Watch {_title(watch)} (`{watch.watch_id}`) is paused: "
-        f"{escape(reason[:300])}. Resume it from `/leads watches` once the cause is fixed."
+        f"{clip(one_line(reason), 300)}. Resume it from `/leads watches` once the cause is "
+        "fixed."
     )
     return SlackMessage(f"Watch {watch.watch_id} is paused after failing", [section(text)])
 

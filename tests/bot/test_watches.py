@@ -180,3 +180,28 @@ async def test_a_watch_past_the_budget_is_refused_with_the_numbers(
     ) in message_text(said.payload)
     team = tight_bot.sandbox.slack.team_id
     assert len(await tight_bot.runtime.watches.in_scope(f"{team}:{CHANNEL}")) == 1
+
+
+async def test_three_failed_runs_pause_the_watch_and_tell_the_channel(bot: BotUnderTest) -> None:
+    watch_id, _ = await create_watch(bot, f"watch hourly {DESCRIPTION}")
+    bot.sandbox.faults.update({"fail_searches": 3})
+    watches = bot.runtime.watches
+    for failures in (1, 2, 3):
+        since = bot.sandbox.slack.last_seq
+        await watches.run_now(watch_id)
+
+        async def failed(count: int = failures) -> bool:
+            watch = await watches.get(watch_id)
+            return watch is not None and (watch.failures == count or watch.paused)
+
+        await wait_until(failed, timeout=20, message=f"failed run {failures}")
+    told = await bot.sandbox.slack.wait_for(
+        lambda e: e.channel == CHANNEL and "is paused" in message_text(e.payload),
+        kind="message_posted",
+        since=since,
+        timeout=20,
+    )
+    assert "3 runs in a row failed; the last: its search failed" in message_text(told.payload)
+    listed = message_text({"blocks": (await watch_list(bot)).blocks})
+    assert "paused — 3 runs in a row failed" in listed
+    assert "Resume" in listed
