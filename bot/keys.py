@@ -7,7 +7,8 @@ Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n
 answer owed for that search (TTL: as long as the search's record):
 
 - ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
-  asked, how much of the thread is posted, which phase the parent shows.
+  asked, how much of the thread is posted, which phase the parent shows (and, for a
+  watch's run, what it found: the parent then reads "Watch …", ``bot/watching.py``).
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
   60 s, renewed by the run's heartbeat).

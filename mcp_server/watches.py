@@ -25,7 +25,7 @@ from mcp_server.models import (
     WatchOutcome,
     WatchSummary,
 )
-from mcp_server.share import DISABLED, WAIT_SECONDS
+from mcp_server.share import WAIT_SECONDS
 from mcp_server.tools import LeadsCtx, _origin, _state
 from mcp_server.views import lead_item
 from shared.state.connection import load_job
@@ -38,6 +38,12 @@ CREATE_JOB = "create_watch"
 """The bot's job that creates a channel's watch (``bot.watching.CREATE_JOB``)."""
 
 _DATE = "%Y-%m-%d %H:%M UTC"
+
+SLACK_DISABLED = (
+    "A watch that posts in Slack needs the Slack bot's token on this server: whoever runs it "
+    "sets SLACK_BOT_TOKEN (the bot's xoxb- token) in its environment and restarts it. Or "
+    "leave channel out and read new people with get_new_leads."
+)
 
 
 def _at(value: float | None) -> datetime | None:
@@ -80,7 +86,7 @@ async def _create_in_channel(ctx: LeadsCtx, description: str, schedule: str, cha
     """Ask the Slack bot to create the watch in ``channel``; the new watch's ID."""
     state = _state(ctx)
     if not state.slack_enabled or state.jobs is None:
-        raise ToolError(DISABLED.replace("Sharing to Slack", "A watch that posts in Slack"))
+        raise ToolError(SLACK_DISABLED)
     if not channel.strip().startswith(("C", "G")):
         raise ToolError(
             "Give the channel's ID (e.g. C0123ABCD, under the channel's details in Slack), or "

@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 from mcp.types import CallToolResult
+from pydantic import SecretStr
 
 from bot.watching import CREATE_JOB as BOT_CREATE_JOB
 from mcp_server.models import NewLeads, WatchList, WatchOutcome
 from mcp_server.watches import CREATE_JOB
+from sandbox.embedded import RunningSandbox
+from sandbox.slack import DEFAULT_TOKEN
 from shared.runtime import Runtime
 from shared.watch.runner import RunOutcome, SeenSetDelivery, WatchRunner
+from tests.bot.support import CHANNEL, bot_settings, message_text, new_port, running_bot
 from tests.mcp_server.support import DESCRIPTION, error_of, text_of
 
 pytestmark = pytest.mark.integration
@@ -138,3 +142,39 @@ async def test_a_watch_past_the_budget_is_refused_with_the_numbers(connect: Any)
             "Not enough API budget for a daily watch: this key sustains about 1 hourly runs; "
             "the channel's watches already use 1 (all watches on this key: 1)."
         ) in error_of(refused)
+
+
+async def test_a_watch_for_a_channel_is_made_by_the_bot_and_announced_there(
+    connect: Any, sandbox: RunningSandbox, redis_url: str
+) -> None:
+    settings = bot_settings(sandbox, redis_url, port=new_port())
+    token = {"slack_bot_token": SecretStr(DEFAULT_TOKEN)}
+    async with running_bot(sandbox, settings) as bot, connect(**token) as client:
+        since = sandbox.slack.last_seq
+        created = WatchOutcome.model_validate(
+            structured(
+                await client.call_tool(
+                    "create_watch",
+                    {"description": DESCRIPTION, "schedule": "weekly", "channel": CHANNEL},
+                )
+            )
+        )
+        assert created.watch.channel_id == CHANNEL
+        card = await sandbox.slack.wait_for(
+            lambda e: e.channel == CHANNEL and e.thread_ts is None,
+            kind="message_posted",
+            since=since,
+        )
+        assert f"ID `{created.watch.watch_id}`" in message_text(card.payload)
+        # It is the channel's watch: /leads watches there lists it.
+        scope = f"{sandbox.slack.team_id}:{CHANNEL}"
+        listed = await bot.runtime.watches.in_scope(scope)
+        assert [w.watch_id for w in listed] == [created.watch.watch_id]
+
+        outside = await client.call_tool(
+            "create_watch",
+            {"description": DESCRIPTION, "schedule": "weekly", "channel": "C0RANDOM"},
+        )
+        assert "The Leads bot is not in C0RANDOM" in error_of(outside)
+        assert "/invite @Leads" in error_of(outside)
+        assert len(await bot.runtime.watches.in_scope(f"{sandbox.slack.team_id}:C0RANDOM")) == 0
