@@ -26,7 +26,13 @@ from typing import Protocol
 
 from redis.exceptions import LockError
 
-from shared.errors import APIError, InvalidDescriptionError, RateLimitError
+from shared.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidDescriptionError,
+    RateLimitError,
+)
 from shared.models import Lead
 from shared.service import LeadsService
 from shared.state.records import SearchRecord, SearchState
@@ -168,8 +174,7 @@ class WatchRunner:
             except InvalidDescriptionError as err:
                 return await self._failed(watch, run_id, err.message, delivery)
             except APIError as err:
-                reason = f"the API refused the search ({type(err).__name__})"
-                return await self._failed(watch, run_id, reason, delivery)
+                return await self._failed(watch, run_id, _refusal(err), delivery)
             request_id = submitted.search.request_id
             await self.store.attach_search(run_id, request_id, self.service.store.pending_ttl)
             log.info("watch run submitted", extra={**where, "request_id": request_id})
@@ -212,3 +217,12 @@ class WatchRunner:
         last = LastRun(self.store.clock.now(), "failed", note=reason)
         await self.store.finish_run(watch, run_id, last)
         return RunOutcome.DONE
+
+
+def _refusal(err: APIError) -> str:
+    """Why the API did not take a run's search, in words for whoever reads the watch list."""
+    if isinstance(err, AuthenticationError):
+        return "the API refused our credentials (NYNE_API_KEY / NYNE_API_SECRET)"
+    if isinstance(err, BadRequestError):
+        return f"the API refused the search ({err.code or 'bad request'})"
+    return "the API was unavailable"

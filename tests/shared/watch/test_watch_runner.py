@@ -138,3 +138,21 @@ async def test_three_failures_in_a_row_pause_the_watch_and_say_why(
     assert delivery.paused == [paused.pause_reason]  # told once
     assert paused.last is not None
     assert paused.last.status == "failed"
+
+
+async def test_an_api_refusal_counts_as_a_failure_with_a_reason(
+    runtime: Runtime, sandbox: RunningSandbox
+) -> None:
+    watch = await runtime.watches.create(DESCRIPTION, "daily", Origin(front="mcp"))
+    sandbox.faults.update({"fail_requests": 1})  # the submission is answered 500
+    await run_slot(runtime, watch, Recording(runtime))
+    failed = await runtime.watches.get(watch.watch_id)
+    assert failed is not None
+    assert failed.last is not None
+    assert (failed.last.status, failed.last.note) == ("failed", "the API was unavailable")
+    assert failed.failures == 1
+    assert not failed.paused
+    await run_slot(runtime, watch, Recording(runtime))  # a success resets the count
+    recovered = await runtime.watches.get(watch.watch_id)
+    assert recovered is not None
+    assert recovered.failures == 0
