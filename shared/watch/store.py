@@ -380,11 +380,12 @@ class WatchStore:
                 f"(LEADS_WATCHES_PER_CHANNEL={self.per_channel}). Delete one first."
             )
         if verdict == "budget":
+            whose = "the channel's watches" if origin.channel_id else "watches without a channel"
             hourly = RUNS_PER_WEEK["hourly"]
             total, mine = int(answer[1]) / hourly, int(answer[2]) / hourly
             raise WatchRefusedError(
                 f"Not enough API budget for a {schedule} watch: this key sustains about "
-                f"{self.budget.hourly_runs} hourly runs; the channel's watches already use "
+                f"{self.budget.hourly_runs} hourly runs; {whose} already use "
                 f"{_runs(mine)} (all watches on this key: {_runs(total)}). Choose a slower "
                 "schedule or delete a watch."
             )

@@ -140,7 +140,7 @@ async def test_a_watch_past_the_budget_is_refused_with_the_numbers(connect: Any)
         )
         assert (
             "Not enough API budget for a daily watch: this key sustains about 1 hourly runs; "
-            "the channel's watches already use 1 (all watches on this key: 1)."
+            "watches without a channel already use 1 (all watches on this key: 1)."
         ) in error_of(refused)
 
 
