@@ -93,7 +93,7 @@ TOKEN = "bench-footprint-token-0123456789abcdef"  # noqa: S105 - a throwaway val
 SIGNING_SECRET = "bench-footprint-signing-secret"  # noqa: S105 - a throwaway value
 MB = 1_000_000
 PENDING_DELIVERY_GRACE = 3600
-"""Seconds until the recorded deliveries are overdue (the bot's own: 120 s after a run)."""
+"""Seconds until the recorded deliveries are overdue (the bot's own: 20 s after a run)."""
 SUBJECTS = ("bot", "bot_pending", "bare_bolt", "mcp", "bare_mcp")
 
 

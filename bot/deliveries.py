@@ -27,9 +27,12 @@ __all__ = ["SLACK", "Delivery", "DeliveryStore", "SlackRequest"]
 SLACK = "slack"
 """The name this front gives its searches' origin."""
 
-DELIVERY_LEASE = 60
-"""Seconds a delivery run's lock lives unless renewed (its heartbeat renews it)."""
-DELIVERY_GRACE = 120
+DELIVERY_LEASE = 30
+"""Seconds a delivery run's lock lives unless renewed (its heartbeat renews it every 10 s).
+
+Long enough that a live run keeps it through a Redis blip of 10 s (at least 20 s are left
+when one starts); short enough that a run whose process died is taken over within it."""
+DELIVERY_GRACE = 20
 """Seconds without a heartbeat after which the requeue pass retries a delivery."""
 _OPEN_TTL = 30 * 24 * 3600
 

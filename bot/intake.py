@@ -15,6 +15,8 @@ so a resumed run starts after the last one:
 2. **posted** — the search is submitted through the core (which may wait for the shared
    request budget; the parent then says when it will run) and its request ID recorded. If
    the API refuses the search, the parent says why, and the command is closed.
+   The reason is recorded before the parent says it (**refused**), so a resumed run says
+   it again rather than submit again: a POST answered 500 may have created the search.
 3. **submitted** — a delivery is recorded where the parent is (once per command, however
    often this step runs) and its first run queued; the command is closed.
 
@@ -106,6 +108,8 @@ class Stage(StrEnum):
     """The parent message is up; the search is not submitted yet."""
     SUBMITTED = "submitted"
     """The search is started (its request ID recorded); its delivery may not be yet."""
+    REFUSED = "refused"
+    """The search did not start (the API refused or failed it): the parent must say why."""
     CLOSED = "closed"
     """Nothing more to do: the search started, or the person was told why not."""
 
@@ -138,6 +142,8 @@ class Command(BaseModel):
     request_id: str | None = None
     """The search, once submitted (or an identical recent one reused)."""
     reused: bool = False
+    reason: str | None = None
+    """Why the search did not start (mrkdwn for the parent), once it is refused."""
 
     @property
     def asker(self) -> SlackRequest:
@@ -162,6 +168,8 @@ class Command(BaseModel):
             fields["request_id"] = self.request_id
         if self.reused:
             fields["reused"] = "1"
+        if self.reason:
+            fields["reason"] = self.reason
         return fields
 
     @classmethod
@@ -182,6 +190,7 @@ class Command(BaseModel):
             parent_ts=fields.get("parent_ts") or None,
             request_id=fields.get("request_id") or None,
             reused=fields.get("reused") == "1",
+            reason=fields.get("reason") or None,
         )
 
 
@@ -269,6 +278,16 @@ class CommandStore:
         """Count one more run of the command; how many it has had, this one included."""
         runs: int = await settle(self.redis.hincrby(self.keys.command(command_id), "runs", 1))
         return runs
+
+    async def refused(self, command_id: str, reason: str) -> None:
+        """Record why the search did not start, before saying so: a resumed run never
+        submits it again (a POST answered 500 may have created it)."""
+        await settle(
+            self.redis.hset(
+                self.keys.command(command_id),
+                mapping={"stage": Stage.REFUSED.value, "reason": reason},
+            )
+        )
 
     async def close(self, command_id: str) -> None:
         """Nothing more to do for this command."""
@@ -387,14 +406,19 @@ class Intake:
                 return
         request_id, reused = command.request_id, command.reused
         if request_id is None:
-            submitted = await self._submit(command, parent_ts, header)
-            if isinstance(submitted, str):
-                await update_message(
-                    self.slack, command.channel_id, parent_ts, parent_not_started(header, submitted)
-                )
+            reason = command.reason
+            if reason is None:
+                submitted = await self._submit(command, parent_ts, header)
+                if isinstance(submitted, str):
+                    reason = submitted
+                    await self.commands.refused(command.command_id, reason)
+                else:
+                    request_id, reused = submitted
+                    await self.commands.submitted(command.command_id, request_id, reused=reused)
+            if request_id is None:
+                message = parent_not_started(header, reason or notices.unexpected_reason())
+                await update_message(self.slack, command.channel_id, parent_ts, message)
                 return
-            request_id, reused = submitted
-            await self.commands.submitted(command.command_id, request_id, reused=reused)
         # Once per command, however often this step runs: the command's ID names it.
         delivery = await self.deliveries.add(
             request_id,
@@ -479,10 +503,10 @@ class Intake:
             except SlackApiError as err:
                 log.warning("could not show the rate-limit wait (%s)", error_code(err), extra=where)
 
-        asker = command.asker
+        origin = command.asker.origin.model_copy(update={"ref": command.command_id})
         try:
             result = await self.service.submit(
-                command.description, asker.origin, on_wait=on_wait, claimant=command.command_id
+                command.description, origin, on_wait=on_wait, claimant=command.command_id
             )
         except RateLimitError as err:
             retry_after = float(err.retry_after or 60)
@@ -510,8 +534,11 @@ class Intake:
             log.warning("search not started: %s", type(err).__name__, extra=where)
             return notices.api_unavailable()
         request_id = result.search.request_id
+        # A resumed run finds the search its dead predecessor submitted as a "reused" one:
+        # it is this command's own (and its credit this command's).
+        reused = result.reused and result.search.origin.ref != command.command_id
         log.info(
             "search started from Slack",
-            extra={**where, "request_id": request_id, "reused": result.reused},
+            extra={**where, "request_id": request_id, "reused": reused},
         )
-        return request_id, result.reused
+        return request_id, reused

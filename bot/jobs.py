@@ -322,6 +322,23 @@ _HEALTHY_RUN = 60.0
 _STOP_PATIENCE = 1.0
 
 
+async def _settle_jobs(worker: Worker) -> None:
+    """Wait out every job task of a stopped worker and retrieve what each raised.
+
+    arq's ``close()`` gathers its job runners and gives up at the first that raises (a
+    ConnectionError with Redis gone): the others — e.g. a delivery whose ``Retry`` nobody
+    awaited — would otherwise end as "Task exception was never retrieved" at exit. Their
+    work is safe: each is recorded step by step and re-queued by the requeue pass.
+    """
+    leftovers = [*worker.tasks.values(), *worker.job_tasks.values()]
+    for task in leftovers:
+        task.cancel()
+    outcomes = await asyncio.gather(*leftovers, return_exceptions=True)
+    failed = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, Retry)]
+    if failed:
+        log.warning("%d job(s) ended with the worker: %s", len(failed), type(failed[0]).__name__)
+
+
 class BackgroundWorker:
     """Runs the bot's jobs in this process, restarting the arq worker whenever it stops."""
 
@@ -375,6 +392,7 @@ class BackgroundWorker:
                 # a job cancelled mid-way, arq's close() raises before closing the client:
                 # gathered so nothing escapes, then the client is closed in any case.
                 await asyncio.gather(worker.close(), return_exceptions=True)
+                await _settle_jobs(worker)
                 await asyncio.gather(arq_redis.aclose(), return_exceptions=True)
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_DELAY)

@@ -8,7 +8,7 @@ it (``bot/intake.py``; TTL: a day):
 
 - ``leads:command:<id>`` — hash: who asked where, the description, the ``response_url``, and
   how far it got (the parent's ``ts``, then the search's request ID).
-- ``leads:lock:command:<id>`` — string: the holder of the work on it (TTL: the lease, 15 s,
+- ``leads:lock:command:<id>`` — string: the holder of the work on it (TTL: the lease, 20 s,
   renewed by the run's heartbeat).
 
 Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n>``, the n-th
@@ -21,7 +21,7 @@ answer owed for that search (TTL: as long as the search's record):
 - ``leads:delivery-once:{rid}:<command>`` — string: the delivery a ``/leads`` command
   added, so a resumed command adds none twice.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
-  60 s, renewed by the run's heartbeat).
+  30 s, renewed by the run's heartbeat).
 - ``leads:replies:{rid}:<n>`` — list: the ``ts`` of each thread reply posted, so a card can be
   re-rendered from anywhere (a click in the App Home).
 - ``leads:thread:{rid}:<n>`` — string (JSON): the thread's plan, fixed when its cards are

@@ -64,6 +64,13 @@ def build_parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
         help="a fault in force from the start (repeatable)",
     )
     parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed the draws of percentage faults (NAME=P%%), so a run repeats them",
+    )
+    parser.add_argument(
         "--per-minute", type=int, default=60, help="requests per key per minute (0: no limit)"
     )
     parser.add_argument(
@@ -115,6 +122,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m sandbox") -> 
             api_key=args.api_key,
             api_secret=args.api_secret,
             faults=dict(args.fault),
+            fault_seed=args.fault_seed,
             rate_limit_per_minute=args.per_minute,
             rate_limit_per_hour=args.per_hour,
         )

@@ -61,6 +61,8 @@ class SandboxConfig:
     """More accepted ``key: secret`` pairs (each key has its own searches, limits, credits)."""
     faults: Mapping[str, object] = field(default_factory=dict)
     """Faults in force from the start, by name (see :mod:`sandbox.api.faults`)."""
+    fault_seed: int | None = None
+    """Seeds the draws of percentage faults (``"30%"``); ``None`` draws differently each run."""
     rate_limit_per_minute: int = 60
     """Requests per key per (scaled) minute; 0 turns the limit off."""
     rate_limit_per_hour: int = 1000
@@ -116,6 +118,8 @@ def create_app(
     clock = clock or SystemClock()
     timing = Timing(phase_seconds=tuple(config.phase_seconds)).scaled(config.speed)
     faults = Faults()
+    if config.fault_seed is not None:
+        faults.seed(config.fault_seed)
     faults.update(config.faults)
     service = SandboxSearchService(
         clock=clock,

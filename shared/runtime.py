@@ -100,6 +100,7 @@ async def open_runtime(
         endpoint, schedule, keys = _embedded_sandbox(settings, sandbox_url, schedule, keys)
     elif endpoint is None:
         endpoint = ApiEndpoint.from_settings(settings)
+        schedule = schedule or _external_sandbox_schedule(settings, endpoint)
     if redis_url is None and settings.redis_url is not None:
         redis_url = settings.redis_url.get_secret_value()
     if callback_base_url is None:
@@ -158,6 +159,17 @@ async def open_runtime(
         await bus.aclose()
         await client.aclose()
         await connections.aclose()
+
+
+def _external_sandbox_schedule(settings: Settings, endpoint: ApiEndpoint) -> PollSchedule | None:
+    """For a sandbox someone runs at a speed they told us (``LEADS_SANDBOX_SPEED``, with the
+    sandbox's key), polls keep pace with it, as with the embedded one; else the default."""
+    if (
+        endpoint.api_key != SANDBOX_API_KEY
+        or "leads_sandbox_speed" not in settings.model_fields_set
+    ):
+        return None
+    return PollSchedule().scaled(1 / settings.leads_sandbox_speed)
 
 
 def _embedded_sandbox(

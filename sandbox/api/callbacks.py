@@ -3,7 +3,9 @@
 When a search with a ``callback_url`` finishes, its body is POSTed there. A non-2xx
 answer, a connection error or a timeout (30 s ÷ speed) is retried after 1 s, 5 s, 15 s,
 1 min and 5 min (÷ speed): at most 6 attempts. Every attempt is recorded so tests can
-check the schedule (``GET /sandbox/callbacks?request_id=…``).
+check the schedule (``GET /sandbox/callbacks?request_id=…``). The callback faults
+(:mod:`sandbox.api.faults`) drop a callback, send it again after delivery, hold it until
+another overtakes it, or send it to another origin (``sent_to`` in its log).
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ class CallbackLog:
     request_id: str
     url: str
     state: str = "scheduled"
+    sent_to: str | None = None
+    """Where the attempts go when the ``misroute_callbacks`` fault sent them elsewhere."""
     faults: list[str] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -144,6 +148,7 @@ class CallbackLog:
         return {
             "request_id": self.request_id,
             "callback_url": self.url,
+            "sent_to": self.sent_to or self.url,
             "state": self.state,
             "faults": list(self.faults),
             "attempts": [attempt.to_json() for attempt in self.attempts],
@@ -229,11 +234,17 @@ class CallbackDispatcher:
             if self._faults.take("reorder_callbacks"):
                 entry.faults.append("reordered")
                 await self._hold(entry)
+            if self._faults.take("misroute_callbacks"):
+                elsewhere = self._faults.misroute(entry.url)
+                if elsewhere != entry.url:
+                    entry.faults.append("misrouted")
+                    entry.sent_to = elsewhere
             duplicate = self._faults.take("duplicate_callbacks")
             if duplicate:
                 entry.faults.append("duplicated")
+            copies = self._faults.duplicate_copies  # as set when the callback is sent
             delivered = await self._deliver(record, entry, body)
-            if delivered and duplicate:
+            for _ in range(copies if delivered and duplicate else 0):
                 await self._clock.sleep(self._timing.duplicate_callback_delay)
                 await self._attempt(record, entry, body, duplicate=True)
         except asyncio.CancelledError:
@@ -273,7 +284,7 @@ class CallbackDispatcher:
         status: int | None = None
         error: str | None = None
         try:
-            status = await self._sender(entry.url, body, timeout)
+            status = await self._sender(entry.sent_to or entry.url, body, timeout)
         except TimeoutError:
             error = f"timeout after {timeout:.3g} s"
         except (aiohttp.ClientError, OSError) as err:

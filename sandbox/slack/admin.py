@@ -2,7 +2,9 @@
 
 - ``POST /_admin/faults`` with ``{"rate_limit": {"method": "chat.postMessage", "count": 2,
   "retry_after": 1}}`` and/or ``{"fail": {"method": "…", "error": "fatal_error", "count": 1,
-  "status": 200}}`` (each may also be a list; ``"method": "*"`` matches every method);
+  "status": 200}}`` and/or ``{"rate_limit_every": {"method": "*", "every": 7, "retry_after":
+  1}}`` (every 7th call answers 429 until cleared) (each may also be a list; ``"method": "*"``
+  matches every method);
   ``GET`` lists what is armed, ``DELETE`` disarms everything.
 - ``GET /_admin/events?since=N[&kind=K][&wait=S]`` — events after ``N``; with ``wait``, holds
   the request up to ``S`` seconds (≤ 30) until there is at least one.
@@ -68,13 +70,19 @@ async def arm_faults(request: web.Request) -> web.Response:
         return too_large()
     try:
         spec = _json_object(raw)
-        unknown = sorted(set(spec) - {"rate_limit", "fail"})
+        unknown = sorted(set(spec) - {"rate_limit", "fail", "rate_limit_every"})
         if unknown:
             raise _BadInput("invalid_arguments", f"unknown fault kind(s): {', '.join(unknown)}")
         rate_limits = [_rate_limit(item) for item in _items(spec.get("rate_limit"), "rate_limit")]
         failures = [_failure(item) for item in _items(spec.get("fail"), "fail")]
+        standing = [
+            _rate_limit_every(item)
+            for item in _items(spec.get("rate_limit_every"), "rate_limit_every")
+        ]
     except _BadInput as error:
         return _bad(error)
+    for method, every, retry_after in standing:
+        state.faults.rate_limit_every(method, every=every, retry_after=retry_after)
     for method, count, retry_after in rate_limits:
         state.faults.rate_limit(method, count=count, retry_after=retry_after)
     for method, code, count, status in failures:
@@ -190,6 +198,14 @@ def _rate_limit(item: dict[str, Any]) -> tuple[str, int, int]:
     return (
         _method(item),
         _int_field(item, "count", 1, minimum=1, maximum=10_000),
+        _int_field(item, "retry_after", 1, minimum=0, maximum=3600),
+    )
+
+
+def _rate_limit_every(item: dict[str, Any]) -> tuple[str, int, int]:
+    return (
+        _method(item),
+        _int_field(item, "every", 0, minimum=1, maximum=10_000),
         _int_field(item, "retry_after", 1, minimum=0, maximum=3600),
     )
 

@@ -65,6 +65,9 @@ class Origin(BaseModel):
     """The person who asked."""
     client: str | None = None
     """The program that asked (e.g. an assistant's name)."""
+    ref: str | None = None
+    """The front's own name for the request (a recorded Slack command's ID), so that a run
+    resumed after a crash recognises the search it started as its own, not a reused one."""
 
 
 def _ts(value: datetime | None) -> str:
@@ -78,7 +81,7 @@ def _dt(value: str | None) -> datetime | None:
 # Origins are stored as short flat fields, not JSON: Redis keeps a hash in its compact
 # encoding only while every value is at most 64 bytes, which halves a record's memory.
 # (The front's name is stored as "origin", as records written before this change have it.)
-_ORIGIN_FIELDS = ("team_id", "channel_id", "user_id", "client")
+_ORIGIN_FIELDS = ("team_id", "channel_id", "user_id", "client", "ref")
 
 
 def _origin_to_fields(origin: Origin) -> dict[str, str]:

@@ -7,6 +7,7 @@ that arrives while Redis is away, are both answered in full, and nobody sees an 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,11 @@ from tests.bot.support import (
     DESCRIPTION,
     ONE_SET_OF_25,
     USER,
+    api_outcome,
     bot_settings,
+    callback_url,
     headings,
+    latest_request_id,
     message_text,
     new_port,
     running_bot,
@@ -94,3 +98,35 @@ async def test_a_click_redis_cannot_take_is_not_acknowledged_silently(
                 since=mark,
                 timeout=30,
             )
+
+
+async def test_a_callback_during_the_outage_is_answered_503_so_the_api_sends_it_again(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    port = new_port()
+    with run_redis_server(appendonly=True) as server:
+        settings = bot_settings(
+            sandbox,
+            server.url,
+            port=port,
+            leads_spool_dir=tmp_path,
+            public_base_url=f"http://127.0.0.1:{port}",
+        )
+        async with running_bot(sandbox, settings) as bot:
+            since, parent = await bot.search(DESCRIPTION)
+            request_id = await latest_request_id(server.url)
+            path = (await callback_url(sandbox, request_id)).split("/callbacks/", 1)[1]
+            body = json.dumps(await api_outcome(sandbox, request_id))
+            server.stop()
+            during = await bot.http.post(f"{bot.url}/callbacks/{path}", content=body)
+            # Not recorded, and said so: the API retries a non-2xx answer.
+            assert (during.status_code, during.json()) == (
+                503,
+                {"ok": False, "outcome": "unavailable"},
+            )
+            server.restart()
+            after = await bot.http.post(f"{bot.url}/callbacks/{path}", content=body)
+            assert after.status_code == 200
+            assert after.json()["outcome"] in {"accepted", "duplicate"}
+            replies = await bot.delivered(parent.ts, since, server.url)
+    assert headings(replies) == ONE_SET_OF_25

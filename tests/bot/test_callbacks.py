@@ -159,28 +159,39 @@ async def test_duplicate_callbacks_and_a_racing_sweep_deliver_once(
     def api_attempts() -> list[Any]:
         log = bot.sandbox.callbacks(started.request_id) or {}
         attempts = log.get("attempts")
-        return attempts if isinstance(attempts, list) and len(attempts) >= 2 else []
+        if not isinstance(attempts, list) or not any(a["duplicate"] for a in attempts):
+            return []
+        return attempts
 
     attempts = await wait_until(api_attempts, message="the API's own duplicate callback")
-    assert [attempt["status"] for attempt in attempts] == [200, 200]
+    # Both the callback and its duplicate were answered 200. The API gives up on an answer
+    # after 30 s / 200 = 0.15 s and tries again: a busy machine can be slower than that.
+    answered = [attempt["status"] for attempt in attempts if attempt["status"] is not None]
+    assert answered == [200, 200], attempts
+    assert all(a["error"].startswith("timeout") for a in attempts if a["status"] is None)
     await wait_until(lambda: settled(redis_url), message="the duplicate to settle")
     assert headings(bot.replies(started.parent_ts)) == ONE_SET_OF_25
 
 
-async def test_the_callback_answers_fast_and_delivers_in_the_background(
-    callback_bot: BotUnderTest, redis_url: str
+async def test_the_callback_answers_before_slack_and_delivers_in_the_background(
+    sandbox: RunningSandbox, redis_url: str
 ) -> None:
-    bot = callback_bot
-    bot.sandbox.faults.update({"drop_callbacks": 1})
-    started = await start_search(bot, redis_url)
-    body = await started.finished_body(bot.sandbox)
-    # Slack is slow to take the thread replies: the callback's answer must not wait for it.
-    bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=1)
-    answer = await bot.http.post(started.callback_url, content=body)
-    assert answer.status_code == 200
-    assert answer.elapsed.total_seconds() < 0.5
-    replies = await bot.delivered(started.parent_ts, started.since, redis_url)
-    assert headings(replies) == ONE_SET_OF_25
+    """The callback's answer does not wait for Slack: it comes back while Slack still holds
+    the thread replies off (a 429 asking for 3 s), and they follow in the background. (How
+    fast the answer is, under load, is measured by ``make bench``: bench/bench_slack_bot.py.)"""
+    sandbox.faults.update({"drop_callbacks": 1})
+    # No polls: only this callback can finish the search, so nothing is posted before it.
+    async with reachable_bot(sandbox, redis_url, schedule=NO_POLLS) as bot:
+        started = await start_search(bot, redis_url)
+        body = await started.finished_body(bot.sandbox)
+        bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=3)
+        answer = await bot.http.post(started.callback_url, content=body)
+        assert answer.status_code == 200
+        assert answer.json()["outcome"] == "accepted"
+        assert bot.replies(started.parent_ts) == []  # Slack has not taken a reply yet
+        assert not await settled(redis_url)
+        replies = await bot.delivered(started.parent_ts, started.since, redis_url)
+        assert headings(replies) == ONE_SET_OF_25
 
 
 async def test_without_the_callback_the_sweep_delivers_the_same_way(

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from sandbox.api.clock import ManualClock
+from sandbox.embedded import SandboxConfig, start_sandbox
 from sandbox.slack import validate_blocks
 from tests.bot.support import (
     BOB,
@@ -14,10 +16,14 @@ from tests.bot.support import (
     SIGNING_SECRET,
     BotUnderTest,
     api_requests,
+    bot_settings,
     latest_request_id,
     message_text,
+    new_port,
+    running_bot,
     searches_made,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -51,13 +57,23 @@ async def test_missing_or_malformed_signature_headers_are_refused(bot: BotUnderT
     assert bad_stamp.status_code == 401
 
 
-async def test_the_ack_comes_back_in_milliseconds(bot: BotUnderTest) -> None:
+async def test_the_ack_does_not_wait_for_the_search(bot: BotUnderTest) -> None:
+    """The ack comes back while the API is still taking the search, even when the API takes
+    Slack's whole 3 s to answer; the search then carries on. (How fast the ack is, under
+    load, is measured by ``make bench``: bench/bench_slack_bot.py.)"""
     await bot.slash("help")  # the first request pays for Bolt's one auth.test
-    started = time.perf_counter()
+    bot.sandbox.faults.update({"latency_ms": 3000})
+    since = bot.sandbox.slack.last_seq
     response = await bot.slash(DESCRIPTION)
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
-    assert elapsed < 0.5  # Slack allows 3 s; in practice this is tens of milliseconds
+    assert await searches_made(bot.sandbox) == 0  # the submission is still on its way
+    bot.sandbox.faults.update({"latency_ms": 0})
+    await bot.parent_posted(since)
+
+    async def submitted() -> bool:
+        return await searches_made(bot.sandbox) == 1
+
+    await wait_until(submitted, message="the search to reach the API")
 
 
 async def test_help(bot: BotUnderTest) -> None:
@@ -154,23 +170,29 @@ async def test_status_of_a_known_search(bot: BotUnderTest, redis_url: str) -> No
     assert validate_blocks(event.payload["blocks"]) == []
 
 
-async def test_status_of_random_ids_is_limited_per_person(bot: BotUnderTest) -> None:
-    # Before: every fresh random ID someone typed spent a request of the shared API budget.
-    for _ in range(10):
+async def test_status_of_random_ids_is_limited_per_person(redis_url: str) -> None:
+    # On an API clock that stands still, its rate-limit window counts every request made
+    # (at speed 200 a real one lasts 0.3 s: a busy machine let requests leave it mid-test).
+    async with (
+        start_sandbox(SandboxConfig(speed=200), clock=ManualClock()) as sandbox,
+        running_bot(sandbox, bot_settings(sandbox, redis_url, port=new_port())) as bot,
+    ):
+        # Before: every fresh random ID someone typed spent a request of the shared API budget.
+        for _ in range(10):
+            since = bot.sandbox.slack.last_seq
+            await bot.slash(f"status {secrets.token_hex(32)}")
+            answer = await bot.ephemeral(since)
+            assert "No search has that request ID" in message_text(answer.payload)
+        before = await api_requests(bot.sandbox)
         since = bot.sandbox.slack.last_seq
         await bot.slash(f"status {secrets.token_hex(32)}")
-        answer = await bot.ephemeral(since)
-        assert "No search has that request ID" in message_text(answer.payload)
-    before = await api_requests(bot.sandbox)
-    since = bot.sandbox.slack.last_seq
-    await bot.slash(f"status {secrets.token_hex(32)}")
-    refused = message_text((await bot.ephemeral(since)).payload)
-    assert "Too many lookups of unknown searches; try again in" in refused
-    assert await api_requests(bot.sandbox) == before  # the API was not asked
-    since = bot.sandbox.slack.last_seq
-    await bot.slash(f"status {secrets.token_hex(32)}", user=BOB)  # someone else still may
-    assert "No search has that request ID" in message_text((await bot.ephemeral(since)).payload)
-    assert await api_requests(bot.sandbox) == before + 1
+        refused = message_text((await bot.ephemeral(since)).payload)
+        assert "Too many lookups of unknown searches; try again in" in refused
+        assert await api_requests(bot.sandbox) == before  # the API was not asked
+        since = bot.sandbox.slack.last_seq
+        await bot.slash(f"status {secrets.token_hex(32)}", user=BOB)  # someone else still may
+        assert "No search has that request ID" in message_text((await bot.ephemeral(since)).payload)
+        assert await api_requests(bot.sandbox) == before + 1
 
 
 async def test_status_of_an_unknown_or_malformed_id(bot: BotUnderTest) -> None:

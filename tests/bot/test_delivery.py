@@ -24,10 +24,14 @@ RID = "d" * 64
 ASKER = SlackRequest(team_id="T1", channel_id="C1", user_id="U1")
 
 
+LEASE = 2
+"""A short lease: the heartbeat renews it every 0.67 s, so only a stall of the whole process
+longer than 1.3 s (not a busy machine's 100–500 ms) could let it lapse."""
+
+
 @pytest.fixture
 def deliveries(redis: aioredis.Redis, searches: SearchStore) -> DeliveryStore:
-    # Short lease: the heartbeat renews every lease / 3 = 0.33 s.
-    return DeliveryStore(redis, searches.keys, ttl=600, lease=1, grace=2)
+    return DeliveryStore(redis, searches.keys, ttl=600, lease=LEASE, grace=2 * LEASE)
 
 
 async def finished_search(searches: SearchStore, deliveries: DeliveryStore) -> str:
@@ -46,14 +50,15 @@ async def finished_search(searches: SearchStore, deliveries: DeliveryStore) -> s
 
 
 class SlowDeliverer(Deliverer):
-    """Posts three parts, each taking ``seconds_per_part`` (a slow Slack)."""
+    """Posts three parts through a Slack that the test holds up.
 
-    def __init__(
-        self, deliveries: DeliveryStore, searches: SearchStore, seconds_per_part: float
-    ) -> None:
+    With ``wait_for_release`` set, the run stops before its first part until ``release`` is
+    set — as long as the test needs, however slow the machine.
+    """
+
+    def __init__(self, deliveries: DeliveryStore, searches: SearchStore) -> None:
         desk = DeskStore(deliveries.redis, searches.keys.prefix, retention=600)
         super().__init__(deliveries, searches, desk, AsyncWebClient())
-        self.seconds = seconds_per_part
         self.posted: list[int] = []
         self.started = asyncio.Event()
         self.release = asyncio.Event()
@@ -64,27 +69,35 @@ class SlowDeliverer(Deliverer):
         if self.wait_for_release:
             await self.release.wait()
         for part in range(delivery.parts_posted, 3):
-            await asyncio.sleep(self.seconds)  # the Slack call
+            await asyncio.sleep(0)  # the Slack call
             self.posted.append(part)
             await self.deliveries.record(delivery.delivery_id, parts_posted=part + 1)
         return True
 
 
 async def test_a_run_longer_than_its_lease_keeps_the_delivery_to_itself(
-    searches: SearchStore, deliveries: DeliveryStore
+    searches: SearchStore, deliveries: DeliveryStore, redis: aioredis.Redis
 ) -> None:
     delivery_id = await finished_search(searches, deliveries)
-    slow = SlowDeliverer(deliveries, searches, seconds_per_part=0.8)  # 2.4 s; lease 1 s
+    slow = SlowDeliverer(deliveries, searches)
+    slow.wait_for_release = True  # a Slack call that lasts until the test says so
     first = asyncio.create_task(slow.run(delivery_id))
     await slow.started.wait()
-    rival = SlowDeliverer(deliveries, searches, 0)  # another replica's job
+    began = time.monotonic()
+    lock_key = deliveries.keys.delivery_lock(delivery_id)
+    rival = SlowDeliverer(deliveries, searches)  # another replica's job
     outcomes = []
-    while not first.done():
+    # Hold the run until it has outlived its lease by half again (a lower bound: a busy
+    # machine only makes it longer); only the heartbeat can have kept the lock alive.
+    while time.monotonic() - began < 1.5 * LEASE:
         outcomes.append(await rival.run(delivery_id))
         assert await deliveries.overdue(limit=10) == []  # the heartbeat holds it open
-        await asyncio.sleep(0.1)
-    assert await first is DeliveryOutcome.FINISHED
-    assert set(outcomes) == {DeliveryOutcome.BUSY}
+        assert 0 < await redis.pttl(lock_key) <= LEASE * 1000
+        await asyncio.sleep(0.1)  # a rival's job every so often
+    assert await redis.exists(lock_key)
+    slow.release.set()
+    assert await asyncio.wait_for(first, timeout=10) is DeliveryOutcome.FINISHED
+    assert set(outcomes) == {DeliveryOutcome.BUSY}  # at least one rival, all refused
     assert slow.posted == [0, 1, 2]  # each part once
     assert rival.posted == []
     assert await rival.run(delivery_id) is DeliveryOutcome.GONE
@@ -94,7 +107,7 @@ async def test_a_run_that_loses_its_lock_stops_before_posting(
     searches: SearchStore, deliveries: DeliveryStore, redis: aioredis.Redis
 ) -> None:
     delivery_id = await finished_search(searches, deliveries)
-    stuck = SlowDeliverer(deliveries, searches, seconds_per_part=0)
+    stuck = SlowDeliverer(deliveries, searches)
     stuck.wait_for_release = True
     run = asyncio.create_task(stuck.run(delivery_id))
     await stuck.started.wait()
@@ -112,6 +125,6 @@ async def test_a_delivery_whose_data_expired_leaves_the_open_set(
     delivery_id = await finished_search(searches, deliveries)
     await redis.delete(deliveries.keys.delivery(delivery_id))
     assert await redis.zscore(deliveries.keys.open_deliveries, delivery_id) is not None
-    outcome = await SlowDeliverer(deliveries, searches, 0).run(delivery_id)
+    outcome = await SlowDeliverer(deliveries, searches).run(delivery_id)
     assert outcome is DeliveryOutcome.GONE
     assert await redis.zscore(deliveries.keys.open_deliveries, delivery_id) is None

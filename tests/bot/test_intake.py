@@ -173,3 +173,52 @@ async def test_a_bot_killed_while_the_search_waits_for_the_budget_leaves_it_to_t
     assert await searches_made(sandbox) == 1
     assert _parents(sandbox) == [parent.ts]
     assert "re-queueing an overdue command" in second.log()
+
+
+async def test_a_run_that_died_after_submitting_is_resumed_as_its_own_search(
+    bot: BotUnderTest, redis: aioredis.Redis, redis_url: str
+) -> None:
+    # As a process leaves it when it dies between the API's answer to the POST and recording
+    # the search's ID on the command: the search exists (and is in the reuse index).
+    recorded = await CommandStore(redis, "leads", grace=60).record(
+        ASKER, DESCRIPTION, response_url=None
+    )
+    posted = await bot.services.intake.slack.chat_postMessage(channel=CHANNEL, text="Queued…")
+    parent_ts = str(posted["ts"])
+    await settle(
+        redis.hset(
+            BotKeys().command(recorded.command_id),
+            mapping={"stage": Stage.POSTED.value, "parent_ts": parent_ts},
+        )
+    )
+    origin = ASKER.origin.model_copy(update={"ref": recorded.command_id})
+    await bot.runtime.service.submit(DESCRIPTION, origin, claimant=recorded.command_id)
+
+    assert await bot.services.intake.run(recorded.command_id) is IntakeOutcome.DONE
+    replies = await bot.delivered(parent_ts, 0, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+    summary = message_text(bot.parent(parent_ts))
+    assert "1 credit spent" in summary  # its own search, not "reused"
+    assert await searches_made(bot.sandbox) == 1
+
+
+async def test_a_refused_search_is_never_submitted_again_when_telling_so_fails(
+    bot: BotUnderTest, redis: aioredis.Redis
+) -> None:
+    # The API creates the search, then answers 500; and Slack fails the parent's edit that
+    # would say so. The command runs again: it must say it again, not POST again (the
+    # chaos run counted an extra API search here).
+    bot.sandbox.faults.update({"fail_after_create": 1})
+    bot.sandbox.slack.faults.fail("chat.update", "internal_error", count=1)
+    since, parent = await bot.search(DESCRIPTION)
+    failed = await bot.parent_says(parent.ts, "did not start", since=since, timeout=30)
+    assert "Run `/leads` again" in message_text(failed.payload)
+    await wait_until(
+        lambda: _no_open_command(redis), timeout=30, message="the command to be closed"
+    )
+    assert await searches_made(bot.sandbox) == 1  # the one the 500 came after
+    assert _parents(bot.sandbox) == [parent.ts]
+
+
+async def _no_open_command(redis: aioredis.Redis) -> bool:
+    return not await settle(redis.zcard(OPEN))

@@ -1,16 +1,22 @@
-"""The bot's arq worker reads only JSON jobs: a pickle planted in Redis is dropped, never run."""
+"""The bot's arq worker: only JSON jobs run (a planted pickle is dropped), and a stopped
+worker leaves no job exception unretrieved."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pickle
 import time
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from arq import Retry
+from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.jobs import BackgroundWorker
+from bot.jobs import BackgroundWorker, _settle_jobs
 from sandbox.embedded import RunningSandbox
 from shared.runtime import ApiEndpoint, open_runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
@@ -68,3 +74,24 @@ async def test_a_pickled_job_planted_in_redis_is_dropped_not_run(
 
 async def _has_ttl(redis: Any, key: str) -> bool:
     return bool(await redis.ttl(key) > 0)
+
+
+async def test_a_stopped_workers_failed_jobs_are_all_retrieved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # arq's close() stops gathering at the first job runner that raises; the rest would be
+    # logged by asyncio at exit as "Task exception was never retrieved".
+    async def fails(error: BaseException) -> None:
+        raise error
+
+    async def runs() -> None:
+        await asyncio.Event().wait()
+
+    runners = {"a": asyncio.create_task(fails(RedisConnectionError("gone")))}
+    jobs = {"b": asyncio.create_task(fails(Retry(defer=2))), "c": asyncio.create_task(runs())}
+    await asyncio.sleep(0)  # let them start (and fail)
+    await _settle_jobs(cast(Worker, SimpleNamespace(tasks=runners, job_tasks=jobs)))
+    for task in [*runners.values(), *jobs.values()]:
+        assert task.done()
+        assert not task._log_traceback  # retrieved: asyncio would not log it at exit
+    assert "1 job(s) ended with the worker: ConnectionError" in caplog.text

@@ -63,7 +63,7 @@ async def test_a_search_pending_when_the_bot_dies_is_delivered_after_restart(
         async with bot_processes(second):
             await second.wait_healthy(http)
             # If the first died mid-poll, its claim on the poll holds for the 30 s lease; if
-            # mid-delivery, its lock holds for the 60 s lease.
+            # mid-delivery, its lock holds for the 30 s lease.
             await bot.parent_says(parent.ts, "1 credit spent", since=since, timeout=90)
             # Not `bot.delivered`: a delivery job the kill cut short leaves arq's in-progress
             # key behind for the job timeout (5 min), and that job then re-runs as a no-op.
@@ -213,7 +213,7 @@ async def _deliveries_done(redis_url: str) -> bool:
 
 
 async def _wait_idle(redis_url: str) -> None:
-    """No process is in the middle of a delivery (a crash then loses no lock for 2 min)."""
+    """No process is in the middle of a delivery (a crash would hold its lock for 30 s)."""
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
 

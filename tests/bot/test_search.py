@@ -7,10 +7,12 @@ that could ping someone or forge a link.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.embedded import RunningSandbox
+from sandbox.api.clock import ManualClock
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from sandbox.slack import Event
 from tests.bot.support import (
     DESCRIPTION,
@@ -179,23 +181,38 @@ async def test_a_failed_search_explains_why_in_the_thread(
     assert_all_sendable_and_inert(bot, since)
 
 
-async def test_the_parent_shows_each_phase_as_it_changes(
-    slow_sandbox: RunningSandbox, redis_url: str
-) -> None:
-    settings = bot_settings(slow_sandbox, redis_url, port=new_port())
-    async with running_bot(slow_sandbox, settings) as bot:
-        since, parent = await bot.search(DESCRIPTION)
-        await bot.parent_says(parent.ts, "1 credit spent", since=since, timeout=20)
-        shown = [
-            message_text(e.payload)
-            for e in bot_events(bot, since)
-            if e.ts == parent.ts and e.kind == "message_updated"
-        ]
-        steps = [
-            next(i for i, text in enumerate(shown) if needle in text)
-            for needle in ("Analyzing", "Searching across", "Collecting", "leads*")
-        ]
-        assert steps == sorted(steps)
+async def test_the_parent_shows_each_phase_as_it_changes(redis_url: str) -> None:
+    """The API's clock is moved phase by phase, and each phase waits until the parent shows
+    it: on a real clock, one stall of the machine longer than a phase less a sweep tick
+    would skip one."""
+    clock = ManualClock(start=datetime.now(UTC))
+    # The API's minute never passes on this clock, while the sweep polls every real second.
+    config = SandboxConfig(
+        speed=1, phase_seconds=(10.0,) * 5, rate_limit_per_minute=0, rate_limit_per_hour=0
+    )
+    async with start_sandbox(config, clock=clock) as sandbox:
+        settings = bot_settings(sandbox, redis_url, port=new_port())
+        async with running_bot(sandbox, settings) as bot:
+            since, parent = await bot.search(DESCRIPTION)
+
+            async def submitted() -> bool:
+                return await searches_made(sandbox) == 1
+
+            await wait_until(submitted, message="the search to reach the API")
+            clock.advance(20)  # queued, pending, then analyzing from 20 s
+            for needle in ("Analyzing", "Searching across", "Collecting", "1 credit spent"):
+                await bot.parent_says(parent.ts, needle, since=since)
+                clock.advance(10)
+            shown = [
+                message_text(e.payload)
+                for e in bot_events(bot, since)
+                if e.ts == parent.ts and e.kind == "message_updated"
+            ]
+    steps = [
+        next(i for i, text in enumerate(shown) if needle in text)
+        for needle in ("Analyzing", "Searching across", "Collecting", "leads*")
+    ]
+    assert steps == sorted(steps)
 
 
 async def test_untrusted_text_renders_literally_and_pings_nobody(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,10 @@ class ProgressLog:
     def phases(self) -> list[str]:
         """The phase named at the start of each message ("searching: …" → "searching")."""
         return [(message or "").split(":")[0] for _, _, message in self.events]
+
+    def reported(self, phase: str) -> Callable[[], bool]:
+        """A probe for ``wait_until``: has ``phase`` been reported yet?"""
+        return lambda: phase in self.phases
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -13,10 +13,11 @@ from mcp.types import Implementation
 
 from mcp_server._errors import tool_errors
 from mcp_server.server import create_server
-from sandbox.embedded import RunningSandbox
+from sandbox.api.clock import ManualClock
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from shared.errors import BadRequestError
 from shared.runtime import ApiEndpoint
-from shared.settings import Settings
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from tests.mcp_server.support import DESCRIPTION, OTHER_DESCRIPTION, error_of, outcome_of
 
 pytestmark = pytest.mark.integration
@@ -77,7 +78,15 @@ async def _api_requests(sandbox: RunningSandbox) -> int:
     return int(min(windows, key=lambda w: w["window_seconds"])["used"])
 
 
-async def test_lookups_of_random_ids_are_limited_per_client(
+async def test_lookups_of_random_ids_are_limited_per_client(settings: Settings) -> None:
+    # On an API clock that stands still, its rate-limit window counts every request made
+    # (at speed 200 a real one lasts 0.3 s: a busy machine let requests leave it mid-test).
+    async with start_sandbox(SandboxConfig(speed=200), clock=ManualClock()) as sandbox:
+        endpoint = ApiEndpoint(sandbox.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
+        await _lookups_limited_per_client(settings, endpoint, sandbox)
+
+
+async def _lookups_limited_per_client(
     settings: Settings, endpoint: ApiEndpoint, sandbox: RunningSandbox
 ) -> None:
     # Before: every fresh random ID a client asked about spent a request of the API budget

@@ -7,15 +7,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from mcp_server.views import RESULT_BYTES, outcome_text
-from sandbox.embedded import RunningSandbox
+from sandbox.api.clock import ManualClock
+from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from shared.client import NyneClient
-from shared.runtime import Runtime
-from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET
+from shared.runtime import ApiEndpoint, Runtime, open_runtime
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.records import Origin
 from tests.mcp_server.support import (
     DESCRIPTION,
@@ -25,6 +27,7 @@ from tests.mcp_server.support import (
     outcome_of,
     text_of,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -138,32 +141,47 @@ async def test_progress_is_reported_once_per_phase_in_order(connect: Any) -> Non
 
 
 async def test_progress_follows_every_phase_news_lands_from_another_process(
-    connect: Any, sandbox: RunningSandbox, runtime: Runtime
+    connect: Any, settings: Settings
 ) -> None:
-    """Phases found by someone else (the bot's sweep, a callback) reach the waiting call."""
-    sandbox.faults.update({"slow_search": 8})  # ~4 s: phases of 0.04–2 s
+    """Phases found by someone else (the bot's sweep, a callback) reach the waiting call.
+
+    The API runs on a manual clock moved one phase at a time, and each phase is held until
+    the call has reported it: on a real clock, one stall of the machine could skip one.
+    """
+    clock = ManualClock(start=datetime.now(UTC))
+    # Limits off: the API's minute never passes on this clock.
+    config = SandboxConfig(
+        speed=1, phase_seconds=(10.0,) * 5, rate_limit_per_minute=0, rate_limit_per_hour=0
+    )
     progress = ProgressLog()
-    async with connect() as client:
-        call = asyncio.create_task(
-            client.call_tool(
-                "search_leads",
-                {"description": DESCRIPTION, "wait_seconds": 45},
-                progress_callback=progress,
-            )
+    async with start_sandbox(config, clock=clock) as sandbox:
+        api_endpoint = ApiEndpoint(
+            sandbox.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True
         )
-        request_id = await _first_search_id(runtime)
-        # Another process polls the API often and records what it sees in Redis.
-        async with NyneClient(
-            api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, base_url=sandbox.base_url
-        ) as api:
-            while not call.done():
+        async with (
+            open_runtime(settings, endpoint=api_endpoint) as runtime,
+            connect(endpoint_=api_endpoint) as client,
+            # Another process, which polls the API and records what it sees in Redis.
+            NyneClient(
+                api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, base_url=sandbox.base_url
+            ) as api,
+        ):
+            call = asyncio.create_task(
+                client.call_tool(
+                    "search_leads",
+                    {"description": DESCRIPTION, "wait_seconds": 45},
+                    progress_callback=progress,
+                )
+            )
+            request_id = await _first_search_id(runtime)
+            await wait_until(progress.reported("queued"), message="queued reported")
+            for phase in PHASES[1:]:
+                clock.advance(10)
                 await runtime.service.apply(await api.get_search(request_id), polled=True)
-                await asyncio.sleep(0.05)
-        outcome = outcome_of(await call)
+                await wait_until(progress.reported(phase), message=f"{phase} reported")
+            outcome = outcome_of(await asyncio.wait_for(call, timeout=30))
     assert outcome.status == "completed"
-    assert progress.phases[0] == "queued"
-    assert progress.phases[-1] == "completed"
-    assert {"searching", "aggregating"} <= set(progress.phases)
+    assert progress.phases == PHASES
     _assert_in_phase_order(progress)
 
 

@@ -8,6 +8,8 @@ import itertools
 import pytest
 
 from shared.polling import PollSchedule
+from shared.runtime import ApiEndpoint, _external_sandbox_schedule
+from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 
 
 def _offsets(schedule: PollSchedule, *, has_callback: bool, polls: int) -> list[float]:
@@ -65,3 +67,19 @@ def test_spare_polls_of_an_overdue_search_start_quick_then_thin_out() -> None:
     assert spare_offsets[:3] == [110.0, 112.0, 115.0]
     # ...where the callback schedule's next poll after 110 s comes at 112 s, then 172 s.
     assert _offsets(schedule, has_callback=True, polls=6)[4:] == [112.0, 172.0]
+
+
+def _schedule_for(**values: object) -> PollSchedule | None:
+    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return _external_sandbox_schedule(settings, ApiEndpoint.from_settings(settings))
+
+
+def test_a_sandbox_run_at_a_stated_speed_is_polled_at_its_pace() -> None:
+    sandbox = {"nyne_api_key": SANDBOX_API_KEY, "nyne_api_secret": SANDBOX_API_SECRET}
+    schedule = _schedule_for(**sandbox, leads_sandbox_speed=10)
+    assert schedule == PollSchedule().scaled(1 / 10)
+    # Without the speed stated, or with a real key, the API's own pace.
+    assert _schedule_for(**sandbox) is None
+    assert (
+        _schedule_for(nyne_api_key="real", nyne_api_secret="real", leads_sandbox_speed=10) is None
+    )

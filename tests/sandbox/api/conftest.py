@@ -85,6 +85,21 @@ async def client(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def patient(start: StartSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a sandbox at speed 20 with short phases: a 0.25 s search, callback retries
+    after 0.05 s and 0.25 s, and a callback timeout of 1.5 s. At the usual speed 500 the
+    timeout is 60 ms, which a stall of a busy machine can outlast, adding an attempt.
+    Limits off: these tests poll as fast as they can, and a minute lasts 3 s."""
+    async with (
+        start(
+            speed=20, phase_seconds=(1.0,) * 5, rate_limit_per_minute=0, rate_limit_per_hour=0
+        ) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as http,
+    ):
+        yield http
+
+
+@pytest.fixture
 async def anon(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
     """A client of ``sandbox`` without credentials."""
     async with httpx.AsyncClient(base_url=sandbox.base_url) as http:

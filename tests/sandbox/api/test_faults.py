@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from sandbox.api.clock import ManualClock
+from sandbox.api.faults import Faults
 from sandbox.api.testing import (
     CallbackReceiver,
     callback_receiver,
@@ -32,7 +33,10 @@ NO_FAULTS = {
     "slow_search": 1.0,
     "drop_callbacks": 0,
     "duplicate_callbacks": 0,
+    "duplicate_copies": 1,
     "reorder_callbacks": 0,
+    "misroute_callbacks": 0,
+    "misroute_to": "",
 }
 
 
@@ -58,6 +62,11 @@ async def test_admin_faults_endpoint(anon: httpx.AsyncClient) -> None:
         {"json": {"fail_requests": "many"}},
         {"json": {"slow_search": -1}},
         {"json": [1, 2]},
+        {"json": {"drop_callbacks": "130%"}},
+        {"json": {"drop_callbacks": "a lot%"}},
+        {"json": {"duplicate_copies": 0}},
+        {"json": {"misroute_to": "ftp://elsewhere:21"}},
+        {"json": {"misroute_to": "http://127.0.0.1:3000/callbacks"}},
         {"content": b"{nope"},
     ],
 )
@@ -158,15 +167,17 @@ async def test_faults_from_the_start(start: StartSandbox) -> None:
 
 
 async def test_latency_is_added_to_api_requests(client: httpx.AsyncClient) -> None:
-    await faults(client, "POST", json={"latency_ms": 150})
+    # A whole second: without it, the same request must take less, with room for a stall
+    # of a busy machine (a request takes milliseconds).
+    await faults(client, "POST", json={"latency_ms": 1000})
     began = time.monotonic()
     response = await client.get("/person/leads", params={"request_id": "x" * 64})
     assert response.status_code == 404
-    assert time.monotonic() - began >= 0.15
-    began = time.monotonic()
+    assert time.monotonic() - began >= 1.0
     await faults(client, "DELETE")
+    began = time.monotonic()
     await client.get("/person/leads", params={"request_id": "x" * 64})
-    assert time.monotonic() - began < 0.15
+    assert time.monotonic() - began < 1.0
 
 
 async def test_fail_searches(client: httpx.AsyncClient) -> None:
@@ -213,15 +224,15 @@ async def test_slow_search_in_real_time(client: httpx.AsyncClient) -> None:
     assert time.monotonic() - began >= 3 * 105 / 500 * 0.95
 
 
-async def test_drop_callbacks(client: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
-    await faults(client, "POST", json={"drop_callbacks": 1})
-    dropped = await submit(client, DESCRIPTION, callback_url=receiver.url)
-    delivered = await submit(client, DESCRIPTION, callback_url=receiver.url)
+async def test_drop_callbacks(patient: httpx.AsyncClient, receiver: CallbackReceiver) -> None:
+    await faults(patient, "POST", json={"drop_callbacks": 1})
+    dropped = await submit(patient, DESCRIPTION, callback_url=receiver.url)
+    delivered = await submit(patient, DESCRIPTION, callback_url=receiver.url)
     [received] = await receiver.wait_for(1)
     assert received.body["request_id"] == delivered
 
     async def settled() -> bool:
-        response = await client.get("/sandbox/callbacks", params={"request_id": dropped})
+        response = await patient.get("/sandbox/callbacks", params={"request_id": dropped})
         return bool(response.json()["data"]["state"] == "dropped")
 
     await wait_until(settled, timeout=5)
@@ -250,3 +261,85 @@ async def test_reorder_callbacks(start: StartSandbox) -> None:
         later = await submit(http, DESCRIPTION, callback_url=receiver.url)
         received = await receiver.wait_for(2)
         assert [item.body["request_id"] for item in received] == [later, earlier]
+
+
+async def test_percentages_are_set_shown_and_cleared(anon: httpx.AsyncClient) -> None:
+    response = await faults(anon, "POST", json={"drop_callbacks": "30%", "fail_requests": "0%"})
+    assert response.json()["data"] == {**NO_FAULTS, "drop_callbacks": "30%"}
+    response = await faults(anon, "POST", json={"drop_callbacks": 2})  # a count replaces it
+    assert response.json()["data"] == {**NO_FAULTS, "drop_callbacks": 2}
+    await faults(anon, "POST", json={"drop_callbacks": "12.5%"})
+    response = await faults(anon, "DELETE", params={"name": "drop_callbacks"})
+    assert response.json()["data"] == NO_FAULTS
+
+
+def test_a_percentage_fires_about_that_often_and_a_seed_repeats_the_draws() -> None:
+    def draws(seed: int) -> list[bool]:
+        injected = Faults()
+        injected.seed(seed)
+        injected.update({"drop_callbacks": "30%"})
+        return [injected.take("drop_callbacks") for _ in range(2000)]
+
+    first = draws(7)
+    assert first == draws(7)
+    assert first != draws(8)
+    assert 500 <= sum(first) <= 700  # 30% of 2000, give or take 5 standard deviations
+    never = Faults()
+    never.update({"drop_callbacks": "0%"})
+    assert not any(never.take("drop_callbacks") for _ in range(100))
+    always = Faults()
+    always.update({"drop_callbacks": "100%"})
+    assert all(always.take("drop_callbacks") for _ in range(100))
+
+
+def test_misroute_picks_another_origin_and_keeps_path_and_query() -> None:
+    injected = Faults()
+    injected.update({"misroute_to": "http://127.0.0.1:1001, http://127.0.0.1:1002/"})
+    assert injected.misroute_to == "http://127.0.0.1:1001,http://127.0.0.1:1002"
+    url = "http://127.0.0.1:1001/callbacks/nyne/abc?x=1"
+    assert injected.misroute(url) == "http://127.0.0.1:1002/callbacks/nyne/abc?x=1"
+    # An origin not in the list may go to either of them, never to itself.
+    elsewhere = {injected.misroute("http://127.0.0.1:9/cb") for _ in range(50)}
+    assert elsewhere == {"http://127.0.0.1:1001/cb", "http://127.0.0.1:1002/cb"}
+    alone = Faults()
+    alone.update({"misroute_to": "http://127.0.0.1:1001"})
+    assert alone.misroute(url) == url  # nowhere else to go
+
+
+async def test_duplicate_copies_sends_a_callback_that_many_more_times(
+    client: httpx.AsyncClient, receiver: CallbackReceiver
+) -> None:
+    await faults(client, "POST", json={"duplicate_callbacks": 1, "duplicate_copies": 2})
+    request_id = await submit(client, DESCRIPTION, callback_url=receiver.url)
+    received = await receiver.wait_for(3)
+    assert [item.body["request_id"] for item in received] == [request_id] * 3
+    log = (await client.get("/sandbox/callbacks", params={"request_id": request_id})).json()
+    assert [a["duplicate"] for a in log["data"]["attempts"]] == [False, True, True]
+
+
+async def test_misroute_callbacks_sends_every_attempt_to_the_other_origin(
+    client: httpx.AsyncClient,
+) -> None:
+    async with (
+        callback_receiver(statuses=[503]) as meant,
+        callback_receiver(statuses=[503]) as other,
+    ):
+        other_origin = other.url.removesuffix("/webhook/leads")
+        meant_origin = meant.url.removesuffix("/webhook/leads")
+        await faults(
+            client,
+            "POST",
+            json={"misroute_callbacks": 1, "misroute_to": f"{meant_origin},{other_origin}"},
+        )
+        misrouted = await submit(client, DESCRIPTION, callback_url=meant.url)
+        first, retried = await other.wait_for(2)  # the 503 is retried, at the same place
+        assert first.body["request_id"] == retried.body["request_id"] == misrouted
+        assert meant.received == []
+        log = (await client.get("/sandbox/callbacks", params={"request_id": misrouted})).json()
+        assert log["data"]["faults"] == ["misrouted"]
+        assert log["data"]["callback_url"] == meant.url
+        assert log["data"]["sent_to"] == other.url
+        # The fault was for one callback: the next goes where it was meant to.
+        following = await submit(client, DESCRIPTION, callback_url=meant.url)
+        received = await meant.wait_for(2)
+        assert {item.body["request_id"] for item in received} == {following}

@@ -62,6 +62,40 @@ async def test_failures_and_wildcards(
     assert (await sandbox.client().auth_test())["ok"]
 
 
+async def test_every_nth_call_is_rate_limited_until_cleared(
+    sandbox: Sandbox, http: aiohttp.ClientSession, state: SlackState
+) -> None:
+    spec = {"rate_limit_every": {"method": "*", "every": 3, "retry_after": 2}}
+    async with http.post(f"{sandbox.base_url}/_admin/faults", json=spec) as armed:
+        assert armed.status == 200
+        assert (await armed.json())["faults"][0]["every"] == 3
+    client = sandbox.client()  # no retry handler: every answer shows
+    outcomes = []
+    for _ in range(7):
+        try:
+            await client.auth_test()
+            outcomes.append("ok")
+        except SlackApiError as err:
+            answer = err.response
+            outcomes.append(
+                f"{answer.status_code} {answer.data['error']} {answer.headers['Retry-After']}"
+            )
+    limited_now = "429 ratelimited 2"
+    assert outcomes == ["ok", "ok", limited_now, "ok", "ok", limited_now, "ok"]
+    # A one-shot fault answers first, and the call it answered is not counted: the 8th
+    # counted call goes through, the 9th is limited.
+    state.faults.fail("auth.test", "fatal_error")
+    with pytest.raises(SlackApiError) as failed:
+        await client.auth_test()
+    assert failed.value.response.data["error"] == "fatal_error"
+    assert (await client.auth_test())["ok"]
+    with pytest.raises(SlackApiError) as limited:
+        await client.auth_test()
+    assert limited.value.response.status_code == 429
+    state.faults.clear()
+    assert all([(await client.auth_test())["ok"] for _ in range(4)])
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
@@ -73,6 +107,8 @@ async def test_failures_and_wildcards(
         (b'{"fail": {"method": "x"}}', "invalid_arguments"),
         (b'{"explode": {}}', "invalid_arguments"),
         (b'{"fail": "everything"}', "invalid_arguments"),
+        (b'{"rate_limit_every": {"method": "*"}}', "invalid_arguments"),
+        (b'{"rate_limit_every": {"method": "*", "every": 0}}', "invalid_arguments"),
     ],
 )
 async def test_admin_refuses_bad_fault_specs(

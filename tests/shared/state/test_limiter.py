@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,12 @@ async def test_both_windows_count_at_once(redis: aioredis.Redis) -> None:
     limiter = RateLimiter(
         redis, "leads:ratelimit:{t}", windows=[RateWindow(3, 60), RateWindow(4, 3600)], margin=0
     )
+    began = time.monotonic()
     assert [await limiter.try_acquire("submit") for _ in range(3)] == [0.0, 0.0, 0.0]
     wait = await limiter.try_acquire("submit")
-    assert 59 < wait <= 60  # the minute window is full
+    # The minute window is full: free when the first request leaves it, however long
+    # a busy machine took to make the four.
+    assert 60 - (time.monotonic() - began) - 0.05 <= wait <= 60
     assert (await limiter.usage()) == {"60s": 3, "3600s": 3}  # the refusal counted nothing
 
 
@@ -160,7 +164,8 @@ async def test_a_wait_past_the_bound_raises_with_retry_after(redis: aioredis.Red
 async def test_waits_are_announced_to_the_caller_before_they_start(
     redis: aioredis.Redis,
 ) -> None:
-    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(1, 0.3)], margin=0)
+    # A 1 s window: the second request comes within it even after a stall of the machine.
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(1, 1.0)], margin=0)
     heard: list[float] = []
 
     async def on_wait(seconds: float) -> None:
@@ -170,7 +175,7 @@ async def test_waits_are_announced_to_the_caller_before_they_start(
     assert heard == []  # no wait, nothing to announce
     await limiter.acquire("submit", on_wait=on_wait)
     assert heard
-    assert 0 < heard[0] <= 0.3
+    assert 0 < heard[0] <= 1.0
     await limiter.acquire("submit")  # another caller's waits are its own business
     assert len(heard) == 1
 
