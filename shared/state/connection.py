@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+import ssl
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import redis.asyncio as aioredis
 from arq.connections import ArqRedis
@@ -31,6 +33,7 @@ __all__ = [
     "REDIS_PATIENCE",
     "CertReqs",
     "RedisConnections",
+    "RideOut",
     "connect_redis",
     "describe_redis_error",
     "dump_job",
@@ -39,8 +42,57 @@ __all__ = [
 
 REDIS_PATIENCE = 30.0
 """Seconds a Redis command keeps retrying through a blip before it fails."""
-# 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s apart: 18 retries wait about 29 s in all.
-_RETRIES = 18
+
+
+class RideOut(Retry):
+    """redis-py's retry policy for our clients: ride out a blip, fail fast on a misconfiguration.
+
+    Reconnects 0.1, 0.2, 0.4, 0.8, 1.6, then every 2 s, until ``patience`` seconds
+    (:data:`REDIS_PATIENCE`) have passed since the first failure — a deadline, not a count,
+    so slow failures (a connect timeout) don't stretch it to minutes. An error no wait can
+    fix (a TLS certificate that fails verification, TLS spoken to a plain server) fails at
+    once, so the person setting up sees its explanation (:func:`describe_redis_error`) at
+    once too.
+    """
+
+    __slots__ = ("patience",)
+
+    def __init__(self, patience: float = REDIS_PATIENCE) -> None:
+        super().__init__(ExponentialBackoff(cap=2.0, base=0.1), retries=-1)
+        self.patience = patience
+
+    async def call_with_retry(
+        self, do: Callable[[], Awaitable[T]], fail: Callable[[Any], Any]
+    ) -> T:
+        deadline = time.monotonic() + self.patience
+        failures = 0
+        while True:
+            try:
+                return await do()
+            except self._supported_errors as error:
+                failures += 1
+                await fail(error)
+                if _permanent(error) or time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(self._backoff.compute(failures))
+
+
+def _permanent(error: BaseException) -> bool:
+    """A connection error that waiting cannot fix: the TLS settings are wrong."""
+    if isinstance(error, ssl.SSLError):
+        return True
+    text = str(error)
+    return any(mark in text for mark in _TLS_MISCONFIGURED)
+
+
+_TLS_MISCONFIGURED = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "certificate verify failed",
+    "WRONG_VERSION_NUMBER",
+    "record layer failure",
+)
+
+T = TypeVar("T")
 
 CertReqs = Literal["none", "optional", "required"]
 """How a ``rediss://`` connection checks the server's certificate (``REDIS_SSL_CERT_REQS``)."""
@@ -103,6 +155,7 @@ def connect_redis(
     *,
     ssl_cert_reqs: CertReqs | None = None,
     ssl_ca_certs: str | Path | None = None,
+    patience: float = REDIS_PATIENCE,
 ) -> RedisConnections:
     """Clients for ``redis_url``; ``None`` gives an in-process store (announced once).
 
@@ -112,6 +165,7 @@ def connect_redis(
             keeps redis-py's default, ``required``. Managed services with self-signed
             certificates (Heroku Key-Value Store) need ``none``.
         ssl_ca_certs: for ``rediss://``, the CA bundle to verify the certificate against.
+        patience: seconds each call keeps reconnecting through an outage before it fails.
 
     The same options go to the decoded client (store, limiter, pub/sub) and to every arq
     client. Nothing is sent until first use, so this never blocks or fails at start-up.
@@ -124,7 +178,7 @@ def connect_redis(
             # Ride out a blip (a restart, a failover): every command reconnects and retries
             # for about REDIS_PATIENCE seconds before it fails. Callers with a tighter budget
             # (the ack of a slash command, /healthz) bound the call with a timeout.
-            "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), _RETRIES),
+            "retry": RideOut(patience),
             # OSError: a refused connection (a restart) reaches the retry as the socket's own.
             "retry_on_error": [RedisConnectionError, RedisTimeoutError, OSError],
         }
@@ -158,14 +212,14 @@ def describe_redis_error(err: BaseException) -> str:
     over TLS, and redis-py reports it as a plain ``ConnectionError``: name the settings.
     """
     text = str(err)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+    if any(mark in text for mark in _TLS_MISCONFIGURED[:2]):
         return (
             "could not verify the TLS certificate of the Redis server at REDIS_URL. If your "
             "provider uses a self-signed certificate (Heroku Key-Value Store does), set "
             "REDIS_SSL_CERT_REQS=none; or set REDIS_SSL_CA_CERTS to the CA bundle that "
             "signed it."
         )
-    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+    if any(mark in text for mark in _TLS_MISCONFIGURED[2:]):
         return (
             "the Redis server at REDIS_URL did not answer TLS: use redis:// for a server "
             "without TLS, rediss:// only for one with it."
