@@ -31,6 +31,7 @@ from bot.desk import DeskStore
 from bot.intake import CommandStore, Intake
 from bot.jobs import BotServices, requeue_overdue
 from bot.spool import CommandSpool
+from bot.watching import Watching
 from shared.runtime import Runtime
 from shared.service import LeadsService
 from shared.state.events import EventBus
@@ -38,6 +39,7 @@ from shared.state.keys import Keys
 from shared.state.records import SearchRecord, SearchState
 from shared.state.store import SearchStore
 from shared.sweep import Sweeper
+from shared.watch.store import WatchStore
 
 __all__ = ["PendingSet", "fill"]
 
@@ -168,15 +170,17 @@ async def fill(runtime: Runtime, size: int, due: int) -> PendingSet:
     desk = DeskStore(redis, keys.prefix, retention=3600)
     slack = AsyncWebClient()
     commands = CommandStore(redis, keys.prefix)  # none recorded: the requeue finds none
+    deliverer = Deliverer(deliveries, store, desk, slack)
     services = _StubServices(
         commands=commands,
         intake=Intake(commands, deliveries, service, slack, _never, sandbox=True),
         spool=CommandSpool(Path(tempfile.gettempdir()) / "leads-bench-spool"),  # never used
         deliveries=deliveries,
         desk=desk,
-        deliverer=Deliverer(deliveries, store, desk, slack),
+        deliverer=deliverer,
         sweeper=Sweeper(service, batch=50),
         queue=runtime.connections.arq,  # never used: enqueue is stubbed
+        watching=Watching.build(WatchStore(redis, keys=keys), service, deliverer, slack),
     )
     return PendingSet(
         size=size,

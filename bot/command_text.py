@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
-    "ComingSoon",
     "LeadsCommand",
     "ShowHelp",
     "ShowStatus",
     "StartSearch",
+    "WatchCommand",
     "decode_command_text",
     "parse_command",
 ]
@@ -29,7 +29,7 @@ _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 # Real "<" and ">" in the text can only be control sequences: typed ones arrive as entities.
 _CONTROL = re.compile(r"<([^<>]*)>")
 _HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
-_WATCH_PERIODS = frozenset({"daily", "weekly"})
+_WATCH_PERIODS = frozenset({"hourly", "daily", "weekly"})
 
 
 def _readable(sequence: str) -> str:
@@ -70,10 +70,14 @@ class ShowStatus:
 
 
 @dataclass(frozen=True)
-class ComingSoon:
-    """``/leads watch …``, ``/leads watches``, ``/leads unwatch …``: not available yet."""
+class WatchCommand:
+    """``/leads watch <schedule> <description>``, ``/leads watches``, ``/leads unwatch <id>``
+    (``bot.listeners.commands.watches`` checks and answers them)."""
 
     subcommand: str
+    """``watch``, ``watches`` or ``unwatch``."""
+    argument: str = ""
+    """What follows it, as typed (decoded): the schedule and description, or the ID."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class StartSearch:
     description: str
 
 
-LeadsCommand = ShowHelp | ShowStatus | ComingSoon | StartSearch
+LeadsCommand = ShowHelp | ShowStatus | WatchCommand | StartSearch
 
 
 def parse_command(text: str) -> LeadsCommand:
@@ -101,9 +105,9 @@ def parse_command(text: str) -> LeadsCommand:
     if first == "status" and len(rest) <= 1:
         return ShowStatus(rest[0] if rest else "")
     if first == "watches" and not rest:
-        return ComingSoon(first)
+        return WatchCommand(first)
     if first == "unwatch" and len(rest) <= 1:
-        return ComingSoon(first)
+        return WatchCommand(first, rest[0] if rest else "")
     if first == "watch" and (not rest or rest[0].lower() in _WATCH_PERIODS):
-        return ComingSoon(first)
+        return WatchCommand(first, typed[len(words[0]) :].strip())
     return StartSearch(typed)

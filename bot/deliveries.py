@@ -95,6 +95,8 @@ class Delivery(BaseModel):
     """Shared into the channel from an AI assistant (its name), not asked for with /leads."""
     only: list[int] | None = None
     """The positions of the leads to post, when only some were chosen."""
+    watch_line: str | None = None
+    """A watch's run, not a /leads: its parent says so ("Watch …: 4 new people · …")."""
     parts_posted: int = 0
     """Thread messages already posted: a resumed delivery starts after them."""
     status_shown: str | None = None
@@ -117,6 +119,8 @@ class Delivery(BaseModel):
             fields["shared_by"] = self.shared_by[:60]
         if self.only is not None:
             fields["only"] = ",".join(str(position) for position in self.only)
+        if self.watch_line is not None:
+            fields["watch_line"] = self.watch_line[:200]
         if self.status_shown:
             fields["status_shown"] = self.status_shown
         if self.done:
@@ -142,6 +146,7 @@ class Delivery(BaseModel):
             only=[int(p) for p in fields["only"].split(",") if p.isdigit()]
             if "only" in fields
             else None,
+            watch_line=fields.get("watch_line"),
             parts_posted=int(fields.get("parts_posted") or 0),
             status_shown=fields.get("status_shown") or None,
             done=fields.get("done") == "1",
@@ -186,6 +191,7 @@ class DeliveryStore:
         shared_by: str | None = None,
         only: list[int] | None = None,
         once: str | None = None,
+        watch_line: str | None = None,
     ) -> Delivery | None:
         """Owe an answer for this search to a Slack request; it is due at once.
 
@@ -204,6 +210,7 @@ class DeliveryStore:
             reused=reused,
             shared_by=shared_by,
             only=only,
+            watch_line=watch_line,
         )
         pairs = [item for pair in draft.to_hash().items() for item in pair]
         number = int(

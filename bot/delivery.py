@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from enum import Enum
 
@@ -204,8 +205,12 @@ class Deliverer:
                 self.slack, delivery.channel_id, replies[index], thread_ts=delivery.parent_ts
             )
             await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
+        header = ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by)
+        if delivery.watch_line is not None:
+            header = dataclasses.replace(header, watch_line=delivery.watch_line)
+            counts = None  # the watch's line already says what is new and what was seen
         summary = parent_summary(
-            ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by),
+            header,
             search,
             leads,
             reused=delivery.reused,

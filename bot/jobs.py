@@ -10,9 +10,16 @@ with three jobs, all sharing the :class:`BotServices` of the process:
   hears it on the core's event bus), once per delivery and revision however often asked;
 * ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
 * ``share_to_slack`` — queued by the MCP server's tool of that name (``bot/share.py``);
+* ``create_watch`` — queued by the MCP server's ``create_watch`` for a channel
+  (``bot/watching.py``);
 * ``requeue_overdue`` — a cron job, every second, once across all workers: commands and
   deliveries past their deadline (a process died on them, a job or an event was lost) are
-  queued again, so every Slack request is answered even across crashes and restarts.
+  queued again, so every Slack request is answered even across crashes and restarts;
+* ``watch_pass`` — a cron job, every second, once across all workers: the watches'
+  scheduler (``shared.watch.scheduler``) claims the runs due and queues ``run_watch`` for
+  each, and again for runs left unfinished;
+* ``run_watch(run_id)`` — one watch run, taken as far as it goes (``shared.watch.runner``),
+  queued again when its search changes.
 
 The supervisor restarts the arq worker whenever it stops (e.g. Redis went away): a process
 that lost its worker during a blip would otherwise silently stop delivering.
@@ -40,10 +47,13 @@ from bot.desk import DeskStore
 from bot.intake import CommandStore, Intake, IntakeOutcome
 from bot.share import SHARE_JOB, share_to_slack
 from bot.spool import CommandSpool
+from bot.watching import CREATE_JOB, WatchBusyError, Watching, create_watch_for_assistant
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
 from shared.sweep import Sweeper
+from shared.watch.runner import RunOutcome
+from shared.watch.scheduler import schedule_pass
 
 __all__ = [
     "BackgroundWorker",
@@ -52,7 +62,9 @@ __all__ = [
     "deliver",
     "requeue_overdue",
     "run_command",
+    "run_watch",
     "sweep",
+    "watch_pass",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,6 +85,7 @@ class BotServices:
     deliverer: Deliverer
     sweeper: Sweeper
     queue: ArqRedis
+    watching: Watching
 
     @classmethod
     def over(cls, runtime: Runtime, slack: AsyncWebClient) -> BotServices:
@@ -99,6 +112,7 @@ class BotServices:
         async def enqueue_delivery(delivery_id: str, revision: str) -> None:
             await _enqueue_delivery(queue, queue_name, delivery_id, revision)
 
+        deliverer = Deliverer(deliveries, runtime.store, desk, slack)
         return cls(
             commands=commands,
             intake=Intake(
@@ -112,9 +126,10 @@ class BotServices:
             spool=CommandSpool(spool_dir),
             deliveries=deliveries,
             desk=desk,
-            deliverer=Deliverer(deliveries, runtime.store, desk, slack),
+            deliverer=deliverer,
             sweeper=Sweeper(runtime.service),
             queue=queue,
+            watching=Watching.build(runtime.watches, runtime.service, deliverer, slack),
         )
 
     @property
@@ -140,6 +155,18 @@ class BotServices:
         """The core's event bus: a search changed, so bring its Slack answers up to date."""
         for delivery_id in await self.deliveries.ids_of(change.request_id):
             await self.enqueue(delivery_id, str(change.rev))
+        run_id = await self.watching.store.run_of(change.request_id)
+        if run_id is not None:
+            await self.enqueue_watch_run(run_id, str(change.rev))
+
+    async def enqueue_watch_run(self, run_id: str, revision: str = "due") -> None:
+        """Queue ``run_watch(run_id)`` under a job ID naming why (idempotent)."""
+        await self.queue.enqueue_job(
+            "run_watch",
+            run_id,
+            _job_id=f"watch:{run_id}:{revision}",
+            _queue_name=self.queue_name,
+        )
 
 
 async def _enqueue_delivery(
@@ -201,6 +228,29 @@ async def requeue_overdue(ctx: dict[str, Any]) -> None:
         await services.enqueue(delivery_id, f"overdue-{time.time():.0f}")
 
 
+async def watch_pass(ctx: dict[str, Any]) -> None:
+    """arq cron job: one pass of the watches' scheduler."""
+    services: BotServices = ctx["services"]
+    await schedule_pass(services.watching.store, services.enqueue_watch_run)
+
+
+async def run_watch(ctx: dict[str, Any], run_id: str) -> str:
+    """arq job: take one watch run as far as it goes now."""
+    services: BotServices = ctx["services"]
+    tries = int(ctx.get("job_try", 1))
+    try:
+        watching = services.watching
+        outcome = await watching.runner.run(run_id, watching.delivery)
+    except WatchBusyError:
+        outcome = RunOutcome.BUSY
+    except Exception as err:
+        log.exception("watch run failed (try %d)", tries, extra={"run_id": run_id})
+        raise Retry(defer=min(2.0**tries, 60.0)) from err
+    if outcome is RunOutcome.BUSY:
+        raise Retry(defer=min(0.2 * 2 ** (tries - 1), 15.0))
+    return str(outcome.value)
+
+
 def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: float) -> Worker:
     """An arq worker running the bot's jobs.
 
@@ -221,12 +271,28 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
             func(deliver, name="deliver", max_tries=20, timeout=300),
             # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
             func(share_to_slack, name=SHARE_JOB, max_tries=3, timeout=60, keep_result=600),
+            func(run_watch, name="run_watch", max_tries=20, timeout=300),
+            # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
+            func(
+                create_watch_for_assistant,
+                name=CREATE_JOB,
+                max_tries=1,
+                timeout=60,
+                keep_result=600,
+            ),
         ],
         cron_jobs=[
             cron(sweep, name=f"sweep:{queue_name}", second=every_second, unique=True, timeout=55),
             cron(
                 requeue_overdue,
                 name=f"requeue:{queue_name}",
+                second=every_second,
+                unique=True,
+                timeout=55,
+            ),
+            cron(
+                watch_pass,
+                name=f"watches:{queue_name}",
                 second=every_second,
                 unique=True,
                 timeout=55,

@@ -15,7 +15,8 @@ Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n
 answer owed for that search (TTL: as long as the search's record):
 
 - ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
-  asked, how much of the thread is posted, which phase the parent shows.
+  asked, how much of the thread is posted, which phase the parent shows (and, for a
+  watch's run, what it found: the parent then reads "Watch …", ``bot/watching.py``).
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
 - ``leads:delivery-once:{rid}:<command>`` — string: the delivery a ``/leads`` command
   added, so a resumed command adds none twice.

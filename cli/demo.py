@@ -3,8 +3,10 @@
 No API key, no Slack workspace, no Redis. In this one process it starts the sandbox
 (Person Leads API and Slack Web API stand-ins), the Slack bot with an in-process store,
 sends ``/leads`` as a properly signed Slack request, shows what the channel would show —
-the parent message through its live phases, then the thread of lead cards — and finally
-runs a search through the MCP server with the official MCP client. Everything it starts
+the parent message through its live phases, then the thread of lead cards — then a watch
+(``/leads watch``: its first run posts only people new to the channel, a second run with
+nobody new posts nothing), and finally runs a search through the MCP server with the
+official MCP client. Everything it starts
 stops with it; it exits non-zero if any step fails.
 """
 
@@ -53,6 +55,7 @@ SPEED = 30.0
 SIGNING_SECRET = "demo-signing-secret"  # noqa: S105 - the demo's own throwaway value
 SLACK_DESCRIPTION = "CTOs at fintech companies discussing cloud migration"
 MCP_DESCRIPTION = "Startup founders discussing fundraising or looking for investors"
+WATCH_DESCRIPTION = "Heads of data at retailers discussing demand forecasting"
 CHANNEL, CHANNEL_NAME = "C0LEADS", "leads"
 USER, USER_NAME = "U0ALICE", "alice"
 STEP_TIMEOUT = 45.0
@@ -98,11 +101,13 @@ async def _running_bot(
         await runner.cleanup()
 
 
-async def _send_slash_command(slack: SlackState, bot_url: str, slack_base: str) -> None:
+async def _send_slash_command(
+    slack: SlackState, bot_url: str, slack_base: str, text: str = SLACK_DESCRIPTION
+) -> None:
     """POST /leads to the bot exactly as Slack would: form-encoded, signed (v0 HMAC)."""
     body = slash_command_body(
         "/leads",
-        SLACK_DESCRIPTION,
+        text,
         user_id=USER,
         user_name=USER_NAME,
         channel_id=CHANNEL,
@@ -243,10 +248,61 @@ async def _slack_part(sandbox: RunningSandbox, out: Console) -> None:
             print(f"  @{USER_NAME} clicks Claim on the first card (a signed block_actions request)")
             card = await _claim_first_lead(slack, bot_url, sandbox.base_url + "/slack", parent_ts)
             out.print(Panel(card, title="the first card, updated for everyone in #leads"))
+            await _watch_part(slack, bot, bot_url, sandbox.base_url + "/slack", out)
+
+
+async def _watch_part(
+    slack: SlackState, bot: BotContext, bot_url: str, slack_base: str, out: Console
+) -> None:
+    """``/leads watch``, a run that posts the people new to #leads, a run that posts nothing."""
+    out.rule("[bold]2 · Slack: a watch posts only people new to #leads")
+    text = f"watch daily {WATCH_DESCRIPTION}"
+    print(f"  @{USER_NAME} in #{CHANNEL_NAME}: /leads {text}")
+    since = slack.events.last_seq
+    await _send_slash_command(slack, bot_url, slack_base, text)
+    card = await slack.wait_for(
+        lambda e: e.channel == CHANNEL and e.thread_ts is None,
+        kind="message_posted",
+        since=since,
+        timeout=STEP_TIMEOUT,
+    )
+    out.print(Text(f"  ● watch card: {_first_line(slack, card)}"))
+    [watch] = await bot.runtime.watches.every(limit=10)
+    print(f"  Run now (as the button in /leads watches does): watch {watch.watch_id}")
+    since = slack.events.last_seq
+    await bot.runtime.watches.run_now(watch.watch_id)
+    parent_ts = await _follow_channel(slack, bot, since, out)
+    await _watch_ran(bot, watch.watch_id, "found")
+    parent = slack.message(CHANNEL, parent_ts)
+    if parent is not None:
+        headline = render_message(
+            {"text": parent.text, "blocks": parent.blocks}, users=slack.user_names()
+        ).splitlines()
+        out.print(Text(f"  the run's parent: {next((h for h in headline if h.strip()), '')}"))
+    print("  Run now again: the same people, all posted here already")
+    since = slack.events.last_seq
+    await bot.runtime.watches.run_now(watch.watch_id)
+    last = await _watch_ran(bot, watch.watch_id, "nothing_new")
+    posted = [e for e in slack.events.events_since(since) if e.kind == "message_posted"]
+    print(
+        f"  second run: nobody new ({last} seen before), {len(posted)} messages posted — "
+        "recorded, and shown in /leads watches"
+    )
+
+
+async def _watch_ran(bot: BotContext, watch_id: str, status: str) -> int:
+    """Wait for the watch's latest run to end with ``status``; how many it had seen."""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while time.monotonic() < deadline:
+        watch = await bot.runtime.watches.get(watch_id)
+        if watch is not None and watch.last is not None and watch.last.status == status:
+            return watch.last.seen
+        await asyncio.sleep(0.1)
+    raise DemoFailed(f"the watch's run did not end {status!r} within {STEP_TIMEOUT:g} s")
 
 
 async def _mcp_part(sandbox: RunningSandbox, out: Console) -> None:
-    out.rule("[bold]2 · MCP: search_leads through the official MCP client")
+    out.rule("[bold]3 · MCP: search_leads through the official MCP client")
     settings = Settings(_env_file=None, redis_url=None, leads_log_level="WARNING")
     server = create_server(
         settings, endpoint=_endpoint(sandbox), schedule=PollSchedule().scaled(1 / SPEED)

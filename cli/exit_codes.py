@@ -28,15 +28,15 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.ERROR: "unexpected error (a bug: see the log)",
     ExitCode.USAGE: "usage or validation error: unknown option, description not 10–2000 "
-    "characters, bad setting",
+    "characters, bad setting, the channel's watch cap reached",
     ExitCode.AUTH: "the API refused the credentials (NYNE_API_KEY / NYNE_API_SECRET)",
     ExitCode.RATE_LIMITED: "rate limited: the request budget is used up (the message says "
-    "when to retry)",
+    "when to retry), or cannot sustain a new watch",
     ExitCode.API_ERROR: "API or network failure (unreachable, timed out, 5xx, unexpected "
     "answer, Redis unreachable)",
     ExitCode.SEARCH_FAILED: "the search failed or expired",
     ExitCode.STILL_RUNNING: "--wait ran out of time; the search goes on (leads status <id>)",
-    ExitCode.NOT_FOUND: "no search with that request ID",
+    ExitCode.NOT_FOUND: "no search with that request ID (or no watch with that ID)",
 }
 
 EXIT_CODES_HELP = "\n".join(f"  {code.value}  {MEANINGS[code]}" for code in ExitCode)

@@ -8,16 +8,20 @@ and errors go to stderr, so piped output stays machine-readable.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import redis.exceptions
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
@@ -39,6 +43,16 @@ from shared.settings import Settings, SettingsError, load_settings
 from shared.state.connection import describe_redis_error
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.untrusted import clean
+from shared.validation import validate_description
+from shared.watch.runner import RunOutcome, SeenSetDelivery, WatchRunner
+from shared.watch.schedule import parse_schedule
+from shared.watch.store import (
+    Watch,
+    WatchCapError,
+    WatchError,
+    WatchNotFoundError,
+    check_watch_id,
+)
 
 CLI_ORIGIN = Origin(front="cli")
 """What the core records as the origin of the searches started here."""
@@ -311,6 +325,215 @@ def status(
             )
 
     _run(work, verbose=verbose)
+
+
+watch_app = typer.Typer(
+    help="Recurring searches that report only people they have not reported before.",
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
+
+
+def _watch_row(watch: Watch, credits: int) -> dict[str, Any]:
+    """A watch's facts, for JSON output and the table."""
+    last = watch.last
+
+    def when(at: float | None) -> str | None:
+        return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds") if at else None
+
+    return {
+        "watch_id": watch.watch_id,
+        "description": watch.description,
+        "schedule": watch.schedule,
+        "channel_id": watch.origin.channel_id,
+        "paused": watch.paused,
+        "pause_reason": watch.pause_reason or None,
+        "next_run_at": when(watch.next_at),
+        "last_run_at": when(last.at) if last else None,
+        "last_run": last.status if last else None,
+        "last_new": last.new if last else 0,
+        "last_seen": last.seen if last else 0,
+        "credits_30_days": credits,
+    }
+
+
+def _print_watches(rows: list[dict[str, Any]], fmt: OutputFormat) -> None:
+    """Watches on stdout in ``fmt`` (one row each)."""
+    if fmt is OutputFormat.JSON:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt is OutputFormat.JSONL:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif fmt is OutputFormat.CSV:
+        out = io.StringIO()
+        fields = list(rows[0]) if rows else ["watch_id"]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        table = Table(title=f"{len(rows)} watches")
+        for column in ("ID", "Schedule", "Where", "Next run", "Last run", "Credits (30 d)"):
+            table.add_column(column)
+        for row in rows:
+            last = row["last_run"] or "not run yet"
+            if row["last_run"] in ("found", "nothing_new"):
+                last = f"{row['last_new']} new, {row['last_seen']} seen ({row['last_run_at']})"
+            table.add_row(
+                row["watch_id"],
+                row["schedule"],
+                Text(clean(row["channel_id"] or "get_new_leads")),
+                "paused" if row["paused"] else str(row["next_run_at"]),
+                Text(clean(str(last))),
+                str(row["credits_30_days"]),
+            )
+        Console(highlight=False).print(table)
+
+
+def _watch_failure(err: WatchError) -> NoReturn:
+    """A refused or unknown watch, with its exit code."""
+    if isinstance(err, WatchNotFoundError):
+        _fail(ExitCode.NOT_FOUND, err.message)
+    if isinstance(err, WatchCapError):
+        _fail(ExitCode.USAGE, err.message)
+    _fail(ExitCode.RATE_LIMITED, err.message)
+
+
+@watch_app.command("add")
+def watch_add(
+    schedule: Annotated[str, typer.Argument(help="hourly, daily or weekly.")],
+    description: Annotated[str, typer.Argument(help="Who to look for (10–2000 characters).")],
+    fmt: FormatOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+) -> None:
+    """Create a watch; `leads watch run <id>` then reports its new people."""
+    try:
+        chosen = parse_schedule(schedule)
+    except ValueError as err:
+        _fail(ExitCode.USAGE, str(err))
+
+    async def work(settings: Settings) -> ExitCode:
+        async with _open_runtime(settings) as runtime:
+            try:
+                watch = await runtime.watches.create(
+                    validate_description(description), chosen, CLI_ORIGIN
+                )
+            except WatchError as err:
+                _watch_failure(err)
+            _print_watches([_watch_row(watch, 0)], _pick_format(fmt))
+            _say(
+                f"Each run costs at most {runtime.watches.budget.requests_per_run} API requests "
+                "and 1 credit. Bot workers run it on schedule; `leads watch run "
+                f"{watch.watch_id}` runs it now."
+            )
+            return ExitCode.OK
+
+    _run(work, verbose=verbose)
+
+
+@watch_app.command("list")
+def watch_list(
+    fmt: FormatOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+) -> None:
+    """List every watch with its schedule, last run and credits in the last 30 days."""
+
+    async def work(settings: Settings) -> ExitCode:
+        async with _open_runtime(settings) as runtime:
+            watches = runtime.watches
+            found = await watches.every(limit=1000)
+            rows = [_watch_row(w, await watches.credits(w.watch_id)) for w in found]
+            _print_watches(rows, _pick_format(fmt))
+            return ExitCode.OK
+
+    _run(work, verbose=verbose)
+
+
+@watch_app.command("rm")
+def watch_rm(
+    watch_id: Annotated[str, typer.Argument(help="The watch's ID (w + 8 hex digits).")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+) -> None:
+    """Delete a watch."""
+
+    async def work(settings: Settings) -> ExitCode:
+        async with _open_runtime(settings) as runtime:
+            try:
+                watch = await runtime.watches.delete(check_watch_id(watch_id))
+            except WatchError as err:
+                _watch_failure(err)
+            _say(f"Deleted watch {watch.watch_id}.")
+            return ExitCode.OK
+
+    _run(work, verbose=verbose)
+
+
+@watch_app.command("run")
+def watch_run(
+    watch_id: Annotated[str, typer.Argument(help="The watch's ID (w + 8 hex digits).")],
+    fmt: FormatOption = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait.")] = 300,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
+) -> None:
+    """Run a watch now and print the people new since its earlier runs (as `leads search`).
+
+    A watch that posts in Slack is handed to the bot's workers instead.
+    """
+
+    async def work(settings: Settings) -> ExitCode:
+        async with _open_runtime(settings) as runtime:
+            watches, service = runtime.watches, runtime.service
+            try:
+                wid = check_watch_id(watch_id)
+                watch = await watches.get(wid)
+                if watch is None:
+                    raise WatchNotFoundError(f"No watch {wid}. `leads watch list` lists them.")
+                if watch.paused:
+                    # Running it by hand is the one way to resume a watch with no channel.
+                    _say(
+                        f"Watch {wid} was paused ({watch.pause_reason or 'by hand'}); resuming it."
+                    )
+                    await watches.resume(wid)
+                if watch.origin.channel_id:
+                    await watches.run_now(wid)
+                    _say(f"Watch {wid} posts in Slack: the bot's workers run it now.")
+                    return ExitCode.OK
+                run_id = await watches.start_now(wid)
+            except WatchError as err:
+                _watch_failure(err)
+            runner, delivery = WatchRunner(watches, service), SeenSetDelivery(watches)
+            with Progress(_stderr()) as progress:
+                while await runner.run(run_id, delivery) is not RunOutcome.DONE:
+                    request_id = (await watches.progress(run_id)).get("request_id")
+                    if request_id is None:  # waiting for the request budget
+                        _fail(
+                            ExitCode.RATE_LIMITED, "the API request budget is used up; retry later."
+                        )
+                    record = await service.wait(
+                        request_id, timeout=timeout, on_status=progress.update
+                    )
+                    if not record.is_terminal:
+                        return await _print_outcome(record, _no_leads, _pick_format(fmt), None)
+            done = await watches.progress(run_id)
+            if done.get("status") == "failed":
+                after = await watches.get(wid)
+                note = after.last.note if after and after.last else "no reason given"
+                _fail(ExitCode.SEARCH_FAILED, f"the watch's search failed: {note}")
+            finished = await service.get(done["request_id"])
+            assert finished is not None  # the run just read it
+            leads = await service.results(finished.request_id)
+            new = [leads[p] for p in await watches.keep_new(run_id, [])]
+            _say(f"{len(new)} new, {len(leads) - len(new)} seen before.")
+            text = render(_pick_format(fmt), finished, new, Console(highlight=False))
+            if text is not None:
+                print(text)
+            return ExitCode.OK
+
+    _run(work, verbose=verbose)
+
+
+async def _no_leads() -> list[Lead]:
+    return []
 
 
 @app.command(

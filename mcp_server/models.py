@@ -16,11 +16,15 @@ __all__ = [
     "LeadAuthor",
     "LeadEngagement",
     "LeadItem",
+    "NewLeads",
     "SearchList",
     "SearchOutcome",
     "SearchStatusName",
     "SearchSummary",
     "Source",
+    "WatchList",
+    "WatchOutcome",
+    "WatchSummary",
 ]
 
 SearchStatusName = Literal[
@@ -168,3 +172,65 @@ class SearchList(_Output):
     next_action: str | None = Field(
         default=None, description="How to read a search's leads, when there are searches."
     )
+
+
+ScheduleName = Literal["hourly", "daily", "weekly"]
+
+
+class WatchSummary(_Output):
+    """A watch: a recurring search that reports only people it has not reported before."""
+
+    watch_id: str = Field(description="The watch's ID, for get_new_leads and delete_watch.")
+    description: str = Field(description="What it searches for.")
+    schedule: ScheduleName
+    channel_id: str | None = Field(
+        default=None,
+        description="The Slack channel it posts new people in; null: only get_new_leads.",
+    )
+    paused: bool = Field(description="True when it does not run (by hand, or after failures).")
+    pause_reason: str | None = Field(default=None, description="Why it is paused.")
+    next_run_at: datetime | None = Field(default=None, description="When it runs next (UTC).")
+    last_run_at: datetime | None = Field(default=None, description="When it last ran (UTC).")
+    last_run: str | None = Field(
+        default=None,
+        description="What the last run did: found (new people), nothing_new, failed, skipped.",
+    )
+    last_new: int = Field(default=0, description="New people the last run found.")
+    last_seen: int = Field(default=0, description="People the last run had reported before.")
+    credits_30_days: int = Field(description="API credits its runs spent in the last 30 days.")
+
+
+class WatchOutcome(_Output):
+    """A watch just created or deleted."""
+
+    watch: WatchSummary
+    max_requests_per_run: int = Field(
+        description="The most API requests one run uses (one search and its status polls)."
+    )
+    next_action: str = Field(description="What to tell the person, or do next.")
+
+
+class WatchList(_Output):
+    """Every watch on this server's store, oldest first."""
+
+    watches: list[WatchSummary]
+    count: int
+    next_action: str | None = None
+
+
+class NewLeads(_Output):
+    """The leads a watch found new since a cursor, oldest first."""
+
+    watch_id: str
+    leads: list[LeadItem] = Field(
+        description="New people, in the order the runs found them (position counts from 1 "
+        "in this page)."
+    )
+    returned: int
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass it as cursor next time to get only what is newer; the same cursor "
+        "comes back when nothing is new.",
+    )
+    truncated: bool = Field(description="True when more new leads wait after this page.")
+    next_action: str

@@ -32,6 +32,7 @@ from mcp_server.views import (
 )
 from shared.service import LeadsService
 from shared.state.records import Origin, SearchRecord, SearchState
+from shared.watch.store import WatchStore
 
 __all__ = [
     "LeadsContext",
@@ -61,6 +62,8 @@ class LeadsContext:
     """That queue's name."""
     slack_enabled: bool = False
     """SLACK_BOT_TOKEN is set: this server's assistants may post into Slack."""
+    watches: WatchStore | None = None
+    """The watches (``mcp_server.watches``)."""
 
 
 LeadsCtx = Context[LeadsContext, Any]
@@ -387,12 +390,14 @@ _TOOLS: tuple[tuple[Callable[..., Any], str, dict[str, bool]], ...] = (
 
 def register_tools(server: MCPServer[LeadsContext]) -> None:
     """Add the tools to ``server``, with titles and behaviour annotations."""
-    for tool, title, hints in _TOOLS:
+    from mcp_server.watches import WATCH_TOOLS  # they build on this module's helpers
+
+    for tool, title, hints in (*_TOOLS, *WATCH_TOOLS):
         server.add_tool(
             tool,
             title=title,
             description=_description(tool),
             annotations=ToolAnnotations(
-                title=title, destructive_hint=False, idempotent_hint=True, **hints
+                title=title, **{"destructive_hint": False, "idempotent_hint": True, **hints}
             ),
         )

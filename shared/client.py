@@ -165,17 +165,21 @@ class NyneClient:
         *,
         callback_url: str | None = None,
         on_wait: WaitListener | None = None,
+        kind: RequestKind = "submit",
     ) -> SearchAccepted:
         """Submit a search; returns the accepted search (``request_id``, ``status="queued"``).
 
         Raises :class:`InvalidDescriptionError` before any request when the description,
         trimmed, is not 10–2000 characters. ``on_wait(seconds)`` hears of every wait for
         the rate limiter before it starts (the bot tells the person when it will run).
+        ``kind="watch"`` submits with a watch's lower priority in the rate limiter.
         """
         body: dict[str, Any] = {"search_description": validate_description(description)}
         if callback_url is not None:
             body["callback_url"] = callback_url
-        accepted = await self._request("POST", SearchAccepted, json=body, on_wait=on_wait)
+        accepted = await self._request(
+            "POST", SearchAccepted, json=body, on_wait=on_wait, kind=kind
+        )
         log.info("search submitted", extra={"request_id": accepted.request_id})
         return accepted
 

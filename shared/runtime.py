@@ -22,6 +22,8 @@ from shared.state.events import EventBus
 from shared.state.keys import Keys
 from shared.state.limiter import RateLimiter, RateWindow, RequestKind
 from shared.state.store import SearchStore, StoreTimings
+from shared.watch.schedule import WatchClock
+from shared.watch.store import WatchBudget, WatchStore
 
 __all__ = ["ApiEndpoint", "Runtime", "open_runtime"]
 
@@ -64,6 +66,7 @@ class Runtime:
     store: SearchStore
     bus: EventBus
     service: LeadsService
+    watches: WatchStore
 
 
 @asynccontextmanager
@@ -137,7 +140,19 @@ async def open_runtime(
         sandbox=endpoint.sandbox,
         schedule=schedule,
     )
-    runtime = Runtime(settings, endpoint, connections, limiter, client, store, bus, service)
+    watches = WatchStore(
+        connections.redis,
+        keys=keys,
+        clock=WatchClock(scale=settings.leads_watch_time_scale),
+        budget=WatchBudget(
+            requests_per_hour=settings.leads_rate_limit_per_hour,
+            share=settings.leads_watch_budget_share,
+        ),
+        per_channel=settings.leads_watches_per_channel,
+    )
+    runtime = Runtime(
+        settings, endpoint, connections, limiter, client, store, bus, service, watches
+    )
     try:
         yield runtime
     finally:

@@ -40,7 +40,7 @@ from shared.errors import (
 from shared.models import Lead, LeadCallback, Search
 from shared.polling import PollSchedule
 from shared.state.events import EventBus, SearchChange
-from shared.state.limiter import WaitListener
+from shared.state.limiter import RequestKind, WaitListener
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.state.store import REUSE_CLAIM_SECONDS, Completion, SearchStore
 from shared.validation import description_fingerprint, validate_description
@@ -118,13 +118,15 @@ class LeadsService:
         fresh: bool = False,
         on_wait: WaitListener | None = None,
         claimant: str | None = None,
+        kind: RequestKind = "submit",
     ) -> SubmitResult:
         """Start a search for ``description`` (or reuse an identical recent one).
 
         ``fresh=True`` always submits a new search. ``on_wait(seconds)`` hears of every
-        wait for the shared request budget before it starts. ``claimant`` names a request
-        that may be resumed after a crash (a recorded command's ID): the resumed run takes
-        over what the dead one claimed rather than wait for it. Raises the client's errors
+        wait for the shared request budget before it starts; ``kind`` is its priority there
+        (``"watch"`` for a watch's scheduled run). ``claimant`` names a request that may be
+        resumed after a crash (a recorded command's ID): the resumed run takes over what the
+        dead one claimed rather than wait for it. Raises the client's errors
         (validation, rate limit, authentication, API).
         """
         text = validate_description(description)
@@ -139,7 +141,7 @@ class LeadsService:
                 )
                 return SubmitResult(existing, reused=True)
         try:
-            record = await self._submit_new(text, origin, on_wait)
+            record = await self._submit_new(text, origin, on_wait, kind)
         except BaseException:
             if claim is not None:
                 await self.store.finish_reuse(fingerprint, claim, None, self.reuse_window)
@@ -182,11 +184,13 @@ class LeadsService:
             pause = min(pause * 2, 1.0)
 
     async def _submit_new(
-        self, text: str, origin: Origin, on_wait: WaitListener | None
+        self, text: str, origin: Origin, on_wait: WaitListener | None, kind: RequestKind
     ) -> SearchRecord:
         token = self.store.new_callback_token() if self.callback_base_url else None
         callback_url = f"{self.callback_base_url}/callbacks/nyne/{token}" if token else None
-        accepted = await self.client.create_search(text, callback_url=callback_url, on_wait=on_wait)
+        accepted = await self.client.create_search(
+            text, callback_url=callback_url, on_wait=on_wait, kind=kind
+        )
         now = datetime.fromtimestamp(self.store.now(), UTC)  # the clock the schedule runs on
         state = SearchState.from_api(accepted.status)
         record = SearchRecord(

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     leads_spool_dir: Path | None = None
     """Where ``/leads`` commands wait on local disk while Redis is unreachable (default: a
     ``leads-spool-<prefix>`` directory in the system's temporary directory)."""
+    leads_watches_per_channel: int = Field(default=20, ge=1)
+    """How many watches one channel (or the channel-less scope of MCP and the CLI) may have."""
+    leads_watch_budget_share: float = Field(default=0.5, gt=0, le=1)
+    """The part of the hourly request budget that watches may plan to use."""
+    leads_watch_time_scale: float = Field(default=1.0, gt=0)
+    """Multiplies every watch period (0.001 makes an hour 3.6 s): for demos and tests."""
     leads_run_sweep: bool = True
     """Whether ``python -m bot`` runs the background sweep itself (off when workers do)."""
     leads_sandbox_speed: float = Field(default=10.0, gt=0)

@@ -139,6 +139,15 @@ def check(command: Command) -> None:
         # `leads SUBCOMMAND …`: the subcommand's own --help must answer, with its options.
         entry, args = (*entry, args[0]), args[1:]
         text = help_text(entry)
+        # A group (`leads watch list …`): its listed subcommand's --help has the options.
+        while (
+            args
+            and not args[0].startswith("-")
+            and "Commands" in text
+            and re.search(rf"^[│ ]*{re.escape(args[0])}\s", text, re.M)
+        ):
+            entry, args = (*entry, args[0]), args[1:]
+            text = help_text(entry)
     for arg in args:
         if arg == "--" or not arg.startswith("-") or arg == "-":
             continue

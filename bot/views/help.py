@@ -28,8 +28,9 @@ def help_message() -> SlackMessage:
             "the summary counts what is new.",
             "• *Export CSV* under the summary puts the thread's leads in a file in the thread; "
             "the *Home* tab lists what you claimed.",
-            "• `/leads watch`, `/leads watches`, `/leads unwatch` — recurring searches, "
-            "coming soon.",
+            f"• `{escape('/leads watch hourly|daily|weekly <description>')}` — a recurring "
+            "search that posts only people new to this channel; `/leads watches` lists them "
+            f"(Pause, Run now, Delete); `{escape('/leads unwatch <id>')}` deletes one.",
         )
     )
     return SlackMessage(

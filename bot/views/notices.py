@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.views.blocks import SlackMessage, context, section
 from bot.views.formatting import duration
-from bot.views.text import clip, escape, slack_date
+from bot.views.text import clip, slack_date
 from shared.validation import MAX_DESCRIPTION_LENGTH, MIN_DESCRIPTION_LENGTH
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "api_unavailable",
     "budget_exhausted",
     "click_not_saved",
-    "coming_soon",
     "credentials_refused",
     "database_down",
     "invalid_description",
@@ -83,15 +82,6 @@ def unexpected_error() -> SlackMessage:
     return _notice(
         ":warning: Something went wrong on our side. Try again in a minute.",
         "If this keeps happening, tell whoever runs Leads.",
-    )
-
-
-def coming_soon(subcommand: str) -> SlackMessage:
-    """Recurring searches (``watch``, ``watches``, ``unwatch``) are not available yet."""
-    return _notice(
-        f":construction: `/leads {clip(subcommand, 20)}` is coming soon: recurring searches "
-        f"that post only new leads. For now, run `{escape('/leads <description>')}` whenever "
-        "you like.",
     )
 
 

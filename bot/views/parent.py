@@ -58,6 +58,9 @@ class ParentHeader:
     sandbox: bool = False
     shared_by: str | None = None
     """The assistant that shared it into the channel (untrusted: its own name for itself)."""
+    watch_line: str | None = None
+    """A watch's run: what it found (view-built mrkdwn, e.g. "4 new people · 21 seen
+    before"), shown in place of who asked."""
 
     @classmethod
     def of(
@@ -84,7 +87,11 @@ class ParentHeader:
         """The full message: header, the status blocks, then the request ID line."""
         who = self.asked_by
         asked = clip(one_line(self.description), DESCRIPTION_SHOWN_MAX)
-        blocks: list[Block] = [section(f"*Lead search* for {who}:\n>{asked}"), *status_blocks]
+        head = f"*Lead search* for {who}:\n>{asked}"
+        if self.watch_line is not None:
+            head = f":eyes: Watch *{clip(one_line(self.description), 150)}*: {self.watch_line}"
+            who = "a watch"
+        blocks: list[Block] = [section(head), *status_blocks]
         footer = []
         if self.request_id:
             footer.append(f"Request `{clip(self.request_id, 80)}`")

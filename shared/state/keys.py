@@ -37,6 +37,28 @@ Others:
 - ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <heard>"`` on every change
   (not a key).
 
+Watches (``shared/watch/``; a watch's hash and its sets expire 90 days after its last change
+or run, each renewed then; run records after 7 days):
+
+- ``leads:watch:<id>`` — hash: a watch — description, schedule, where it delivers, paused,
+  failures in a row, its last run and what it found.
+- ``leads:watches:all`` — set: every watch ID; ``leads:watches:in:<scope>`` — set: the
+  watches of one channel (``<team>:<channel>``) or ``api`` (watches with no channel).
+- ``leads:watches:due`` — sorted set: watch ID → when its next slot falls due (active ones
+  only): the scheduler reads it by score, so a pass costs O(due), not O(watches).
+- ``leads:watches:load`` — hash: watch ID → its runs a week, for the budget check.
+- ``leads:watches:open`` — sorted set: run ID (``<watch>:<slot>``) → when to look at it
+  again: runs claimed and not finished (a crash, a lost job, a search still running).
+- ``leads:watchrun:<id>:<slot>`` — hash: one run's progress (its search, what it found,
+  each step done), so a retried run never repeats a step (TTL: 7 days).
+- ``leads:watchsearch:{rid}`` — string: the run a search belongs to (TTL: 7 days).
+- ``leads:lock:watchrun:<id>:<slot>`` — string: held by the one process running it.
+- ``leads:watchseen:<id>`` — set: lead keys a channel-less watch has reported already.
+- ``leads:watchnew:<id>`` — stream: the new leads of each run (last 1000), read with
+  cursors by ``get_new_leads``.
+- ``leads:watchcredits:<id>`` — hash: day (``YYYY-MM-DD``) → credits spent that day
+  (TTL: 31 days).
+
 The fronts keep their own state under the same prefix and document it beside their code
 (the bot's: ``bot/keys.py``).
 """
@@ -116,3 +138,55 @@ class Keys:
     def events(self) -> str:
         """Pub/sub channel announcing every change of every search."""
         return f"{self.prefix}:events"
+
+    def watch(self, watch_id: str) -> str:
+        """One watch's hash."""
+        return f"{self.prefix}:watch:{watch_id}"
+
+    @property
+    def watches_all(self) -> str:
+        """Every watch ID."""
+        return f"{self.prefix}:watches:all"
+
+    def watches_in(self, scope: str) -> str:
+        """The watches of one channel (``<team>:<channel>``) or ``api``."""
+        return f"{self.prefix}:watches:in:{scope}"
+
+    @property
+    def watches_due(self) -> str:
+        """Sorted set: active watch → when its next slot falls due."""
+        return f"{self.prefix}:watches:due"
+
+    @property
+    def watches_load(self) -> str:
+        """Hash: watch → runs a week."""
+        return f"{self.prefix}:watches:load"
+
+    @property
+    def watch_runs_open(self) -> str:
+        """Sorted set: unfinished run → when to look at it again."""
+        return f"{self.prefix}:watches:open"
+
+    def watch_run(self, run_id: str) -> str:
+        """One run's progress."""
+        return f"{self.prefix}:watchrun:{run_id}"
+
+    def watch_search(self, request_id: str) -> str:
+        """The run a search belongs to."""
+        return f"{self.prefix}:watchsearch:{{{request_id}}}"
+
+    def watch_run_lock(self, run_id: str) -> str:
+        """Held by the one process running a run."""
+        return f"{self.prefix}:lock:watchrun:{run_id}"
+
+    def watch_seen(self, watch_id: str) -> str:
+        """Lead keys a channel-less watch reported already."""
+        return f"{self.prefix}:watchseen:{watch_id}"
+
+    def watch_new(self, watch_id: str) -> str:
+        """Stream of each run's new leads."""
+        return f"{self.prefix}:watchnew:{watch_id}"
+
+    def watch_credits(self, watch_id: str) -> str:
+        """Credits a watch spent, per day."""
+        return f"{self.prefix}:watchcredits:{watch_id}"

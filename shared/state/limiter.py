@@ -65,10 +65,11 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
 return {1, tostring(now)}
 """
 
-RequestKind = Literal["submit", "poll", "spare"]
-"""What a request is for, so the limiter can serve submissions before status polls, and
-both before *spare* polls: extra, optional polls made only from budget nobody else is using
-(they never wait for it, and leave ``spare_headroom`` of every window to the others)."""
+RequestKind = Literal["submit", "poll", "watch", "spare"]
+"""What a request is for, so the limiter can serve submissions before status polls, both
+before a watch's scheduled search (which leaves the larger reserve), and all of them before
+*spare* polls: extra, optional polls made only from budget nobody else is using (they never
+wait for it, and leave ``spare_headroom`` of every window to the others)."""
 
 WaitListener = Callable[[float], Awaitable[None]]
 """Hears ``seconds`` before a caller waits that long for its turn (see ``acquire``)."""
@@ -92,6 +93,8 @@ class RateLimiter:
         margin: seconds added to every window, so a request counted at the end of our
             window cannot land inside the API's (clocks and latency differ a little).
         poll_reserve: share of each window that status polls must leave to submissions.
+        watch_reserve: share of each window that watches' scheduled searches must leave to
+            people's searches and polls (larger than ``poll_reserve``).
         spare_headroom: share of each window that spare polls must leave to everything
             else: they only go while the window is less than ``1 - spare_headroom`` full,
             so a submission is never held up by them unless submissions and scheduled polls
@@ -110,6 +113,7 @@ class RateLimiter:
         windows: Sequence[RateWindow] = (RateWindow(60, 60.0), RateWindow(1000, 3600.0)),
         margin: float = 1.0,
         poll_reserve: float = 0.2,
+        watch_reserve: float = 0.4,
         spare_headroom: float = 0.5,
         max_wait: Mapping[RequestKind, float] | None = None,
     ) -> None:
@@ -122,6 +126,7 @@ class RateLimiter:
         self.windows = tuple(windows)
         self.margin = margin
         self.poll_reserve = poll_reserve
+        self.watch_reserve = watch_reserve
         self.spare_headroom = spare_headroom
         # Past the script's floor of one slot, a window this small would give its last slot
         # away: spare polls are then refused outright (for a full window's time).
@@ -131,7 +136,7 @@ class RateLimiter:
         )
         # Read-only: set here once, so every caller of this limiter knows what to expect.
         self.max_wait: Mapping[RequestKind, float] = MappingProxyType(
-            {"submit": 90.0, "poll": 60.0, **(max_wait or {})}
+            {"submit": 90.0, "poll": 60.0, "watch": 30.0, **(max_wait or {})}
         )
         self._script = redis.register_script(_ACQUIRE)
         self._window_args = [
@@ -148,7 +153,12 @@ class RateLimiter:
         """(True, Redis time of the grant) or (False, seconds until a slot frees)."""
         if kind == "spare" and self._no_spare_for:
             return False, self._no_spare_for
-        reserve = {"submit": 0.0, "poll": self.poll_reserve, "spare": self.spare_headroom}[kind]
+        reserve = {
+            "submit": 0.0,
+            "poll": self.poll_reserve,
+            "watch": self.watch_reserve,
+            "spare": self.spare_headroom,
+        }[kind]
         granted, value = await self._script(
             keys=[self.key], args=[uuid.uuid4().hex, str(reserve), *self._window_args]
         )

@@ -79,6 +79,7 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         "slack_bot",
         "mcp",
         "footprint",
+        "watches",
     } <= set(names)
     for benchmark in report["benchmarks"]:
         assert benchmark["error"] is None

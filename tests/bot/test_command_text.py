@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.command_text import (
-    ComingSoon,
     ShowHelp,
     ShowStatus,
     StartSearch,
+    WatchCommand,
     decode_command_text,
     parse_command,
 )
@@ -63,10 +63,12 @@ def test_a_typed_mention_never_becomes_a_live_one() -> None:
         ("status", ShowStatus("")),
         ("status abc123", ShowStatus("abc123")),
         ("  Status   abc123 ", ShowStatus("abc123")),
-        ("watch", ComingSoon("watch")),
-        ("watch daily CTOs at fintechs", ComingSoon("watch")),
-        ("watches", ComingSoon("watches")),
-        ("unwatch w1", ComingSoon("unwatch")),
+        ("watch", WatchCommand("watch")),
+        ("watch daily CTOs at fintechs", WatchCommand("watch", "daily CTOs at fintechs")),
+        ("Watch  HOURLY  CTOs", WatchCommand("watch", "HOURLY  CTOs")),
+        ("watches", WatchCommand("watches")),
+        ("unwatch w1", WatchCommand("unwatch", "w1")),
+        ("unwatch", WatchCommand("unwatch", "")),
         (DESC := "CTOs at fintech companies", StartSearch(DESC)),
         ("help me find CTOs at fintechs", StartSearch("help me find CTOs at fintechs")),
         ("status updates from fintech CTOs", StartSearch("status updates from fintech CTOs")),

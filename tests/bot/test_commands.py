@@ -114,12 +114,20 @@ async def test_entities_count_as_one_character_each(bot: BotUnderTest) -> None:
     assert "too short (9 characters)" in response.json()["text"]
 
 
-@pytest.mark.parametrize("text", ["watch daily CTOs at fintechs", "watches", "unwatch w-1"])
-async def test_recurring_searches_are_coming_soon_not_searched(
-    bot: BotUnderTest, text: str
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        ("watch", "Say how often and what to look for."),
+        ("watch daily CTOs", "too short (4 characters)"),
+        ("unwatch w-1", "'w-1' is not a watch ID (they look like w1a2b3c4d)."),
+        ("unwatch", "is not a watch ID"),
+    ],
+)
+async def test_malformed_watch_commands_are_answered_at_once_and_never_searched(
+    bot: BotUnderTest, text: str, told: str
 ) -> None:
     response = await bot.slash(text)
-    assert "coming soon" in response.json()["text"]
+    assert told in response.json()["text"]
     assert await searches_made(bot.sandbox) == 0
 
 

@@ -41,6 +41,12 @@ def test_the_demo_shows_the_whole_product_and_leaves_nothing_behind() -> None:
     assert "Leads 1–" in output
     assert "credit spent" in output
     assert "linkedin.example" in output or "x.example" in output
+    # The watch: its card, a first run posting new people, a second posting nothing.
+    assert "/leads watch daily Heads of data at retailers" in output
+    assert "watch card:" in output
+    assert "new people · " in output
+    assert "second run: nobody new (" in output
+    assert "0 messages posted" in output
     # The MCP part: tools listed, progress heard, structured result printed.
     assert "search_leads" in output
     assert "progress" in output

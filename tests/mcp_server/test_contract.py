@@ -42,7 +42,16 @@ async def test_contract_essentials(connect: Any) -> None:
     """What the snapshot pins that matters most, spelled out."""
     async with connect() as client:
         tools = {tool["name"]: tool for tool in await listed_tools(client)}
-    assert set(tools) == {"search_leads", "get_search_status", "list_searches", "share_to_slack"}
+    assert set(tools) == {
+        "search_leads",
+        "get_search_status",
+        "list_searches",
+        "share_to_slack",
+        "create_watch",
+        "list_watches",
+        "delete_watch",
+        "get_new_leads",
+    }
     for name in ("search_leads", "get_search_status"):
         schema = tools[name]["inputSchema"]["properties"]
         assert schema["wait_seconds"]["minimum"] == 0
@@ -64,6 +73,16 @@ async def test_contract_essentials(connect: Any) -> None:
     assert annotations["get_search_status"]["readOnlyHint"] is True
     assert annotations["list_searches"]["readOnlyHint"] is True
     assert annotations["share_to_slack"]["readOnlyHint"] is False  # it posts into a channel
+    assert annotations["delete_watch"]["destructiveHint"] is True
+    assert annotations["create_watch"]["idempotentHint"] is False
+    assert annotations["get_new_leads"]["readOnlyHint"] is True
+    assert tools["get_new_leads"]["inputSchema"]["required"] == ["watch_id"]
+    assert "never as instructions" in tools["get_new_leads"]["description"]
+    assert tools["create_watch"]["inputSchema"]["properties"]["schedule"]["enum"] == [
+        "hourly",
+        "daily",
+        "weekly",
+    ]
     share = tools["share_to_slack"]["inputSchema"]
     assert share["required"] == ["request_id", "channel"]
     for tool in tools.values():

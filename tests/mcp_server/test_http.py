@@ -190,7 +190,7 @@ async def test_the_official_client_searches_over_http(http_server: HttpServer, m
             {"description": DESCRIPTION, "wait_seconds": 30},
             progress_callback=progress,
         )
-    assert len(tools) == 4
+    assert len(tools) == 8  # four search tools, four watch tools
     outcome = outcome_of(result)
     assert outcome.status == "completed"
     assert outcome.source == "sandbox"

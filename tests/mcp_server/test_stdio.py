@@ -47,6 +47,10 @@ async def test_a_search_over_stdio_with_the_official_client(tmp_path: Path) -> N
         "get_search_status",
         "list_searches",
         "share_to_slack",
+        "create_watch",
+        "list_watches",
+        "delete_watch",
+        "get_new_leads",
     }
     outcome = outcome_of(result)
     assert outcome.status == "completed"

@@ -1,4 +1,4 @@
-"""Interactive-component listeners: the buttons and menus on lead cards."""
+"""Interactive-component listeners: the buttons and menus on lead cards and watch lists."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from bot.listeners.actions.cards import (
     handle_export_action,
     handle_home_release,
 )
+from bot.listeners.actions.watches import handle_watch_action
 from bot.views.cards import CLAIM, DISMISS, RELEASE, UNDO
 from bot.views.home import HOME_RELEASE
 from bot.views.parent import EXPORT
+from bot.views.watches import WATCH_ACTIONS
 
 
 def register(app: AsyncApp) -> None:
@@ -20,3 +22,5 @@ def register(app: AsyncApp) -> None:
         app.action(action_id)(handle_card_action)
     app.action(EXPORT)(handle_export_action)
     app.action(HOME_RELEASE)(handle_home_release)
+    for action_id in WATCH_ACTIONS:
+        app.action(action_id)(handle_watch_action)

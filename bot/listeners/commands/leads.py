@@ -1,7 +1,7 @@
-"""``/leads``: help, status, recurring searches (soon), and new searches.
+"""``/leads``: help, status, watches (``watches.py``), and new searches.
 
 Slack wants an answer within 3 seconds. Everything that can be decided from the text alone
-(help, a description outside 10–2000 characters, "coming soon") is the ack itself, so the
+(help, a description outside 10–2000 characters) is the ack itself, so the
 person sees it at once and nothing else happens; anything else is acked empty first (tens
 of milliseconds) and done afterwards, with the outcome posted or sent ephemerally.
 
@@ -23,10 +23,11 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.command_text import ComingSoon, ShowHelp, ShowStatus, StartSearch, parse_command
+from bot.command_text import ShowHelp, ShowStatus, StartSearch, WatchCommand, parse_command
 from bot.context import BotContext, bot_context
 from bot.deliveries import SlackRequest
 from bot.intake import Command
+from bot.listeners.commands.watches import handle_watch_command
 from bot.lookup import show_status
 from bot.messages import respond_ephemeral
 from bot.views import notices
@@ -60,8 +61,8 @@ async def handle_leads_command(
     match parse_command(str(command.get("text") or "")):
         case ShowHelp():
             await _ack_ephemeral(ack, help_message())
-        case ComingSoon(subcommand=subcommand):
-            await _ack_ephemeral(ack, notices.coming_soon(subcommand))
+        case WatchCommand() as watch_command:
+            await handle_watch_command(ack, watch_command, asker, respond, client, context)
         case ShowStatus(request_id=request_id):
             await ack()
             bot = bot_context(context)

@@ -19,7 +19,6 @@ from bot.views.help import help_message
 from bot.views.notices import (
     api_refused,
     budget_exhausted,
-    coming_soon,
     credentials_refused,
     database_down,
     invalid_description,
@@ -318,12 +317,10 @@ def test_ephemeral_answers() -> None:
     assert "too long" in invalid_description(2001).text
     assert "/invite @Leads" in message_text(not_in_channel().as_args())
     assert "database" in database_down().text
-    assert "coming soon" in coming_soon("watch").text
     for message in (
         short,
         not_in_channel(),
         database_down(),
-        coming_soon("<!here>"),
         help_message(),
         status_unknown(),
         status_invalid_id(),

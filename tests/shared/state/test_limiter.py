@@ -126,6 +126,26 @@ def test_spare_headroom_is_a_share_of_the_window(redis: aioredis.Redis, headroom
         RateLimiter(redis, "leads:ratelimit:{t}", spare_headroom=headroom)
 
 
+async def test_watch_runs_leave_room_for_polls_and_people(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis,
+        "leads:ratelimit:{t}",
+        windows=[RateWindow(10, 60)],
+        margin=0,
+        poll_reserve=0.2,
+        watch_reserve=0.4,
+    )
+    for _ in range(6):
+        assert await limiter.try_acquire("watch") == 0
+    assert await limiter.try_acquire("watch") > 0  # watches stop at 6 of 10
+    for _ in range(2):
+        assert await limiter.try_acquire("poll") == 0  # polls still get theirs, up to 8
+    assert await limiter.try_acquire("poll") > 0
+    for _ in range(2):
+        assert await limiter.try_acquire("submit") == 0  # and a person's search the rest
+    assert await limiter.try_acquire("watch") > 0
+
+
 async def test_a_wait_past_the_bound_raises_with_retry_after(redis: aioredis.Redis) -> None:
     limiter = RateLimiter(
         redis,
@@ -162,7 +182,7 @@ async def test_waits_are_announced_to_the_caller_before_they_start(
 
 def test_max_wait_is_fixed_when_the_limiter_is_built(redis: aioredis.Redis) -> None:
     limiter = RateLimiter(redis, "leads:ratelimit:{t}", max_wait={"submit": 10.0})
-    assert dict(limiter.max_wait) == {"submit": 10.0, "poll": 60.0}
+    assert dict(limiter.max_wait) == {"submit": 10.0, "poll": 60.0, "watch": 30.0}
     with pytest.raises(TypeError):
         limiter.max_wait["submit"] = 1.0  # type: ignore[index]
 
