@@ -97,7 +97,7 @@ class Faults:
     misroute_to: str = ""
     _chances: dict[str, float] = field(default_factory=dict, repr=False)
     """Counted faults set to a percentage: name → chance in (0, 1]."""
-    _random: random.Random = field(default_factory=random.Random, repr=False)
+    _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def seed(self, value: int) -> None:
         """Seed the draws of percentage faults, so that a run draws the same sequence again."""
