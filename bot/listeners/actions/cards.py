@@ -50,6 +50,21 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
     return CardClick(action_id, value, user_id, channel_id, message_ts)
 
 
+def _say(respond: AsyncRespond) -> Say:
+    """Answers only the person who clicked, through the click's ``response_url``."""
+
+    async def say(message: SlackMessage) -> None:
+        await respond_ephemeral(respond, message)
+
+    return say
+
+
+async def _unreadable(say: Say) -> None:
+    """A payload without what a click always has: ignored, and the clicker told."""
+    log.warning("an action without the fields Slack always sends; ignored")
+    await say(notices.click_notice("expired"))
+
+
 Work = Callable[[BotContext, AsyncWebClient, CardClick, Say], Coroutine[Any, Any, None]]
 Listener = Callable[..., Awaitable[None]]
 
@@ -68,14 +83,10 @@ def _listener(work: Work, doc: str) -> Listener:
     ) -> None:
         await ack()
         bot = bot_context(context)
-
-        async def say(message: SlackMessage) -> None:
-            await respond_ephemeral(respond, message)
-
+        say = _say(respond)
         click = _click(body, action)
         if click is None:
-            log.warning("an action without the fields Slack always sends; ignored")
-            await say(notices.click_notice("expired"))
+            await _unreadable(say)
             return
         await _after_ack(bot, click, say, work(bot, client, click, say))
 
@@ -97,15 +108,11 @@ async def handle_card_action(
 ) -> None:
     """Claim, Release, Not relevant or Undo on one card: recorded on the desk, then acked."""
     bot = bot_context(context)
-
-    async def say(message: SlackMessage) -> None:
-        await respond_ephemeral(respond, message)
-
+    say = _say(respond)
     click = _click(body, action)
     if click is None:
         await ack()
-        log.warning("an action without the fields Slack always sends; ignored")
-        await say(notices.click_notice("expired"))
+        await _unreadable(say)
         return
     try:
         async with asyncio.timeout(RECORD_BUDGET):
