@@ -15,7 +15,7 @@ the team desk knew then — which leads were shared in the channel before, which
 muted there — and which cards go in which reply. The leads are then recorded as shared
 in this thread, so the next search in the channel marks them.
 
-While a run works, a heartbeat (``bot/lease.py``) renews both its lock and the delivery's
+While a run works, a heartbeat (``shared/state/lease.py``) renews both its lock and the delivery's
 deadline, however long Slack takes (retries, 429 waits): only a run whose process died lets
 them lapse, and then the requeue pass (``bot/jobs.py``) runs it again. A run that loses its
 lock anyway (Redis failover, a frozen process) stops at once rather than post what the next
@@ -41,7 +41,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import Delivery, DeliveryStore
 from bot.desk import DeskStore, lead_key
-from bot.lease import Heartbeat
 from bot.messages import error_code, post_message, update_message
 from bot.views.parent import (
     DeskCounts,
@@ -52,6 +51,7 @@ from bot.views.parent import (
 )
 from bot.views.thread import ThreadPlan, plan_thread, thread_replies
 from shared.models import Lead
+from shared.state.lease import Heartbeat
 from shared.state.records import SearchRecord, SearchState
 from shared.state.store import SearchStore
 

@@ -48,7 +48,6 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.deliveries import DeliveryStore, SlackRequest
 from bot.keys import BotKeys
-from bot.lease import Heartbeat
 from bot.messages import CANNOT_POST_HERE, error_code, post_message, update_message
 from bot.views import notices
 from bot.views.blocks import SlackMessage
@@ -62,6 +61,7 @@ from shared.errors import (
     RateLimitError,
 )
 from shared.service import LeadsService
+from shared.state.lease import Heartbeat
 from shared.state.records import SearchState
 
 __all__ = ["COMMAND_TTL", "Command", "CommandStore", "Intake", "IntakeOutcome", "Stage"]

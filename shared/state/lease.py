@@ -1,11 +1,12 @@
 """Keeping a lease on work that only one process may do at a time: :class:`Heartbeat`.
 
-Deliveries and ``/leads`` commands are each worked on by one process at a time, under a
-Redis lock with a lease. While the work runs, the heartbeat renews the lock and pushes the
-work's deadline out (so the requeue pass leaves it alone), however long Slack or the rate
-limiter takes: only a run whose process died lets them lapse. A run that loses its lock
-anyway (Redis failover, a frozen process) is cancelled at once rather than do what the
-next run will.
+Work that was recorded in Redis before it was acknowledged — a ``/leads`` command and its
+deliveries (``bot/``), a queued search (``shared/queue.py``) — is each worked on by one
+process at a time, under a Redis lock with a lease. While the work runs, the heartbeat
+renews the lock and pushes the work's deadline out (so the requeue pass leaves it alone),
+however long Slack or the rate limiter takes: only a run whose process died lets them
+lapse. A run that loses its lock anyway (Redis failover, a frozen process) is cancelled at
+once rather than do what the next run will.
 """
 
 from __future__ import annotations
