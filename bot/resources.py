@@ -42,8 +42,15 @@ async def open_bot_runtime(
                 endpoint is None and settings.uses_sandbox, settings.leads_sandbox_speed
             )
         )
+        # Every bot process also submits the assistants' and scripts' queued searches.
         runtime = await stack.enter_async_context(
-            open_runtime(settings, endpoint=endpoint, sandbox_url=sandbox_url, schedule=schedule)
+            open_runtime(
+                settings,
+                endpoint=endpoint,
+                sandbox_url=sandbox_url,
+                schedule=schedule,
+                run_queue=True,
+            )
         )
         services = BotServices.over(runtime, slack)
         await runtime.bus.subscribe(services.on_change)

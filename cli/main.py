@@ -34,11 +34,14 @@ from shared.errors import (
     InvalidRequestIdError,
     LookupLimitError,
     NotFoundError,
+    QueueFullError,
     RateLimitError,
 )
 from shared.logs import configure_logging
 from shared.models import Lead
+from shared.queue import QueuedSearch, QueueStage, is_queue_handle
 from shared.runtime import Runtime, open_runtime
+from shared.service import SubmitResult
 from shared.settings import Settings, SettingsError, load_settings
 from shared.state.connection import describe_redis_error
 from shared.state.records import Origin, SearchRecord, SearchState
@@ -147,6 +150,8 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
             ExitCode.AUTH,
             "the Person Leads API refused the credentials: check NYNE_API_KEY and NYNE_API_SECRET.",
         )
+    except QueueFullError as err:
+        _fail(ExitCode.RATE_LIMITED, f"not queued: {err.message}")
     except RateLimitError as err:
         when = f" in {err.retry_after:.0f} s" if err.retry_after else " later"
         _fail(ExitCode.RATE_LIMITED, f"the API request budget is used up; retry{when}.")
@@ -236,6 +241,53 @@ def _pending_text(fmt: OutputFormat, record: SearchRecord) -> str:
     return f"{record.request_id} {record.status.value}"
 
 
+async def _submit_or_queue(
+    runtime: Runtime, description: str, fresh: bool
+) -> SubmitResult | QueuedSearch:
+    """Start the search now, or queue it when the shared budget is busy and a long-running
+    process (the bot or the MCP server) runs the queue; with no such process, or with this
+    command's own in-process store, wait for a slot here instead (up to 90 s)."""
+    if runtime.connections.embedded or not await runtime.queue.runners_alive():
+        return await runtime.service.submit(description, CLI_ORIGIN, fresh=fresh)
+    return await runtime.queue.submit_or_queue(
+        runtime.service, description, CLI_ORIGIN, fresh=fresh
+    )
+
+
+async def _wait_queued(runtime: Runtime, handle: str, timeout: float) -> QueuedSearch:
+    """A queued search once it has started, or as it is after ``timeout`` seconds."""
+    entry = await runtime.queue.wait_submitted(handle, timeout)
+    if entry is None:
+        raise NotFoundError("unknown queue handle", status_code=404)
+    return entry
+
+
+def _queued_end(fmt: OutputFormat | None, entry: QueuedSearch) -> ExitCode:
+    """Print a search that is still queued (OK) or was refused from the queue (API error)."""
+    if entry.stage is QueueStage.FAILED:
+        _fail(ExitCode.API_ERROR, f"the queued search did not start: {entry.error}")
+    print(_queued_text(_pick_format(fmt), entry))
+    return ExitCode.OK
+
+
+def _queued_text(fmt: OutputFormat, entry: QueuedSearch) -> str:
+    """A search waiting in the queue: its handle, place and expected start."""
+    start = entry.expected_start.isoformat(timespec="seconds") if entry.expected_start else ""
+    if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
+        return json.dumps(
+            {
+                "request_id": entry.handle,
+                "status": "waiting",
+                "description": entry.description,
+                "ahead": entry.ahead,
+                "expected_start": start or None,
+            }
+        )
+    if fmt is OutputFormat.CSV:
+        return f"request_id,status,expected_start\n{entry.handle},waiting,{start}"
+    return f"{entry.handle} waiting (expected to start {start or 'soon'})"
+
+
 @app.command()
 def search(
     description: Annotated[
@@ -267,7 +319,20 @@ def search(
     async def work(settings: Settings) -> ExitCode:
         async with _open_runtime(settings) as runtime:
             service = runtime.service
-            result = await service.submit(description, CLI_ORIGIN, fresh=fresh)
+            result = await _submit_or_queue(runtime, description, fresh)
+            if isinstance(result, QueuedSearch):
+                _say(
+                    "The shared API request budget is busy: the search waits its turn in the "
+                    f"queue ({result.ahead} ahead). Follow it with `leads status {result.handle}`."
+                )
+                if not wait:
+                    print(_queued_text(_pick_format(fmt), result))
+                    return ExitCode.OK
+                started = await _wait_queued(runtime, result.handle, timeout)
+                if started.request_id is None:
+                    return _queued_end(fmt, started)
+                record = await service.lookup(started.request_id, CLI_ORIGIN, caller=CLI_CALLER)
+                result = SubmitResult(record, started.reused)
             record = result.search
             if result.reused:
                 _say(f"Reusing a recent identical search ({record.request_id}).")
@@ -293,7 +358,10 @@ def search(
 
 @app.command()
 def status(
-    request_id: Annotated[str, typer.Argument(help="The request ID a search returned.")],
+    request_id: Annotated[
+        str,
+        typer.Argument(help="The request ID a search returned (or its queued-… handle)."),
+    ],
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="Wait for it to finish (default: no).")
     ] = False,
@@ -309,7 +377,13 @@ def status(
     async def work(settings: Settings) -> ExitCode:
         async with _open_runtime(settings) as runtime:
             service = runtime.service
-            record = await service.lookup(request_id, CLI_ORIGIN, caller=CLI_CALLER)
+            search_id = request_id.strip()
+            if is_queue_handle(search_id):
+                entry = await _wait_queued(runtime, search_id, timeout if wait else 0)
+                if entry.request_id is None:
+                    return _queued_end(fmt, entry)
+                search_id = entry.request_id  # it has started: follow it as any other search
+            record = await service.lookup(search_id, CLI_ORIGIN, caller=CLI_CALLER)
             if not record.is_terminal:
                 record = await service.refresh(record.request_id) or record
             if wait and not record.is_terminal:

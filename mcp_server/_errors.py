@@ -23,6 +23,7 @@ from shared.errors import (
     InvalidRequestIdError,
     LookupLimitError,
     NotFoundError,
+    QueueFullError,
     RateLimitError,
 )
 from shared.validation import MAX_DESCRIPTION_LENGTH, MIN_DESCRIPTION_LENGTH
@@ -63,6 +64,10 @@ def tool_errors(request_id: str | None = None) -> Iterator[None]:
         raise ToolError(
             "Too many lookups of unknown searches from this client; "
             f"try again in {err.retry_after} s. Call list_searches to find a known request_id."
+        ) from err
+    except QueueFullError as err:
+        raise ToolError(
+            f"Not queued: {err.message} Call search_leads again then; nothing was started."
         ) from err
     except RateLimitError as err:
         raise ToolError(

@@ -28,9 +28,19 @@ __all__ = [
 ]
 
 SearchStatusName = Literal[
-    "queued", "pending", "analyzing", "searching", "aggregating", "completed", "failed", "expired"
+    "waiting",
+    "queued",
+    "pending",
+    "analyzing",
+    "searching",
+    "aggregating",
+    "completed",
+    "failed",
+    "expired",
 ]
-"""The API's statuses in order, plus ``expired`` (we stopped waiting for a lost search)."""
+"""``waiting`` (in this product's queue for the shared request budget: the API does not have
+it yet), then the API's statuses in order, plus ``expired`` (we stopped waiting for a lost
+search)."""
 
 Source = Literal["sandbox", "api"]
 """``sandbox``: the local stand-in with synthetic people; ``api``: the real Person Leads API."""
@@ -86,10 +96,19 @@ class LeadItem(_Output):
 class SearchOutcome(_Output):
     """A lead search's status and, once completed, one page of its leads."""
 
-    request_id: str = Field(description="The search's ID, for get_search_status.")
+    request_id: str = Field(
+        description="The search's ID, for get_search_status: while it waits in the queue, "
+        "a queued-… handle that keeps working once the search has started."
+    )
     status: SearchStatusName = Field(
-        description="queued → pending → analyzing → searching → aggregating → completed; "
-        "or failed / expired."
+        description="waiting → queued → pending → analyzing → searching → aggregating → "
+        "completed; or failed / expired. waiting: queued here until the shared request "
+        "budget has room (see expected_start)."
+    )
+    expected_start: datetime | None = Field(
+        default=None,
+        description="While waiting: when the search is expected to go to the API (UTC, an "
+        "estimate).",
     )
     finished: bool = Field(description="True when the status will not change any more.")
     description: str | None = Field(

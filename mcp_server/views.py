@@ -12,6 +12,7 @@ so it cannot fake the layout around it; links pass :func:`shared.untrusted.safe_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from mcp_server.models import (
     SearchSummary,
 )
 from shared.models import Lead
+from shared.queue import QueuedSearch, QueueStage
 from shared.state.records import SearchRecord, SearchState
 from shared.untrusted import one_line, safe_url
 
@@ -237,6 +239,44 @@ def search_outcome(
     return outcome
 
 
+def queued_outcome(
+    entry: QueuedSearch, *, sandbox: bool, now: datetime | None = None
+) -> SearchOutcome:
+    """The tools' answer for a search still in the queue, or refused from it."""
+    now = now or datetime.now(UTC)
+    failed = entry.stage is QueueStage.FAILED
+    handle = entry.handle
+    if failed:
+        next_action = "Call search_leads again, perhaps in a few minutes."
+    else:
+        start = entry.expected_start or now
+        seconds = max(0, math.ceil((start - now).total_seconds()))
+        wait = min(45, max(5, seconds))
+        next_action = (
+            f"The search waits its turn for the shared API request budget ({entry.ahead} "
+            f"ahead of it) and should start in about {seconds} s. Call "
+            f"{_status_call(handle, wait_seconds=wait)} to follow it; the handle keeps "
+            "working once it has started, from any client."
+        )
+    return SearchOutcome(
+        request_id=handle,
+        status="failed" if failed else "waiting",
+        finished=failed,
+        description=_optional(entry.description, DESCRIPTION_CHARS),
+        source="sandbox" if sandbox else "api",
+        credit_spent=False,
+        created_at=entry.queued_at,
+        elapsed_seconds=round(max(0.0, (now - entry.queued_at).total_seconds()), 1),
+        expected_start=None if failed else entry.expected_start,
+        offset=0,
+        returned=0,
+        leads=[],
+        truncated=False,
+        error=_optional(entry.error, ERROR_CHARS),
+        next_action=next_action,
+    )
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -255,6 +295,8 @@ def _headline(outcome: SearchOutcome) -> str:
         return f"{head}: completed{took}, {_count(outcome.results_count or 0, 'lead')}, {credit}."
     if outcome.finished:
         return f"{head}: {outcome.status}{took}. {outcome.error or ''}".rstrip()
+    if outcome.status == "waiting":
+        return f"Search {outcome.request_id} on {where}: waiting in the queue for the API."
     return f"{head}: still {outcome.status} after {outcome.elapsed_seconds:g} s."
 
 

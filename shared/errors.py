@@ -27,6 +27,7 @@ Messages are short and safe to show; they never contain credentials.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
@@ -45,6 +46,7 @@ __all__ = [
     "LeadsError",
     "LookupLimitError",
     "NotFoundError",
+    "QueueFullError",
     "RateLimitError",
     "SearchWaitTimeout",
     "error_for_response",
@@ -82,6 +84,31 @@ class LookupLimitError(LeadsError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many lookups of unknown searches; try again in {retry_after} s.")
         self.retry_after = retry_after
+
+
+class QueueFullError(LeadsError):
+    """A search could not start within the bound a queued search may wait; nothing was
+    queued. ``expected_wait`` is when it could have started, ``bound`` the longest allowed
+    wait and ``retry_after`` the whole number of seconds until it would fit (all seconds).
+    """
+
+    def __init__(self, *, expected_wait: float, bound: float) -> None:
+        self.expected_wait = expected_wait
+        self.bound = bound
+        self.retry_after = max(1, math.ceil(expected_wait - bound))
+        super().__init__(
+            "The shared API request budget is booked for the next "
+            f"{spoken_seconds(expected_wait)}, longer than a search may wait in the queue "
+            f"({spoken_seconds(bound)}); "
+            f"try again in {spoken_seconds(self.retry_after)}."
+        )
+
+
+def spoken_seconds(seconds: float) -> str:
+    """A duration for people: ``"45 s"`` or ``"12 min"``."""
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    return f"{math.ceil(seconds / 60)} min"
 
 
 class SearchWaitTimeout(LeadsError):

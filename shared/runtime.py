@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from shared.client import NyneClient
 from shared.polling import PollSchedule
+from shared.queue import QueueRunner, SearchQueue
 from shared.service import LeadsService
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.connection import RedisConnections, connect_redis
@@ -67,6 +68,7 @@ class Runtime:
     bus: EventBus
     service: LeadsService
     watches: WatchStore
+    queue: SearchQueue
 
 
 @asynccontextmanager
@@ -81,6 +83,7 @@ async def open_runtime(
     keys: Keys | None = None,
     timings: StoreTimings | None = None,
     schedule: PollSchedule | None = None,
+    run_queue: bool = False,
 ) -> AsyncIterator[Runtime]:
     """Open Redis, the limiter, the API client and the service; close them on exit.
 
@@ -95,12 +98,20 @@ async def open_runtime(
         redis_url: defaults to ``REDIS_URL``.
         callback_base_url: defaults to ``PUBLIC_BASE_URL``.
         keys, timings, schedule: the key prefix, retention and poll timing.
+        run_queue: run a :class:`QueueRunner` in this process (long-running processes do:
+            the bot's and the MCP server's; a CLI command does not).
     """
+    # A sandbox faster than the real API has its rate windows shortened as much (a minute
+    # lasts 60/speed s): the limiter keeps its budget in the same time (1 for the real API).
+    pace = 1.0
     if endpoint is None and sandbox_url is not None:
         endpoint, schedule, keys = _embedded_sandbox(settings, sandbox_url, schedule, keys)
+        pace = settings.leads_sandbox_speed
     elif endpoint is None:
         endpoint = ApiEndpoint.from_settings(settings)
-        schedule = schedule or _external_sandbox_schedule(settings, endpoint)
+        if _stated_sandbox_speed(settings, endpoint):
+            pace = settings.leads_sandbox_speed
+            schedule = schedule or PollSchedule().scaled(1 / pace)
     if redis_url is None and settings.redis_url is not None:
         redis_url = settings.redis_url.get_secret_value()
     if callback_base_url is None:
@@ -117,9 +128,10 @@ async def open_runtime(
         connections.redis,
         keys.rate_limit(budget),
         windows=(
-            RateWindow(settings.leads_rate_limit_per_minute, 60.0),
-            RateWindow(settings.leads_rate_limit_per_hour, 3600.0),
+            RateWindow(settings.leads_rate_limit_per_minute, 60.0 / pace),
+            RateWindow(settings.leads_rate_limit_per_hour, 3600.0 / pace),
         ),
+        margin=1.0 / pace,
         max_wait=limiter_max_wait,
     )
     client = NyneClient(
@@ -150,26 +162,35 @@ async def open_runtime(
         ),
         per_channel=settings.leads_watches_per_channel,
     )
-    runtime = Runtime(
-        settings, endpoint, connections, limiter, client, store, bus, service, watches
+    queue = SearchQueue(
+        connections.redis,
+        keys=keys,
+        limiter=limiter,
+        max_wait=settings.leads_queue_max_wait_seconds,
     )
+    runtime = Runtime(
+        settings, endpoint, connections, limiter, client, store, bus, service, watches, queue
+    )
+    runner = QueueRunner(queue, service) if run_queue else None
     try:
+        if runner is not None:
+            await runner.start()
         yield runtime
     finally:
+        if runner is not None:
+            await runner.stop()
         await bus.aclose()
         await client.aclose()
         await connections.aclose()
 
 
-def _external_sandbox_schedule(settings: Settings, endpoint: ApiEndpoint) -> PollSchedule | None:
-    """For a sandbox someone runs at a speed they told us (``LEADS_SANDBOX_SPEED``, with the
-    sandbox's key), polls keep pace with it, as with the embedded one; else the default."""
-    if (
-        endpoint.api_key != SANDBOX_API_KEY
-        or "leads_sandbox_speed" not in settings.model_fields_set
-    ):
-        return None
-    return PollSchedule().scaled(1 / settings.leads_sandbox_speed)
+def _stated_sandbox_speed(settings: Settings, endpoint: ApiEndpoint) -> bool:
+    """True for a sandbox someone runs at a speed they told us (``LEADS_SANDBOX_SPEED``,
+    with the sandbox's key): polls and the rate windows then keep pace with it, as with the
+    embedded one."""
+    return (
+        endpoint.api_key == SANDBOX_API_KEY and "leads_sandbox_speed" in settings.model_fields_set
+    )
 
 
 def _embedded_sandbox(

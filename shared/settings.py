@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     leads_rate_limit_per_hour: int = Field(default=1000, ge=1)
     leads_reuse_window_seconds: int = Field(default=3600, ge=0)
     """Identical descriptions within this window reuse the earlier search (0 turns it off)."""
+    leads_queue_max_wait_seconds: float = Field(default=600.0, gt=0)
+    """An assistant's or a script's search that cannot start at once is queued if it can
+    start within this many seconds; past that it is refused with when to come back."""
     leads_desk_retention_days: int = Field(default=90, ge=1)
     """How long the bot's team desk remembers a lead's claim, dismissal and first sharing."""
     leads_spool_dir: Path | None = None

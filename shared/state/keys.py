@@ -37,6 +37,21 @@ Others:
 - ``leads:events`` — pub/sub channel: ``"<rid> <status> <rev> <heard>"`` on every change
   (not a key).
 
+The search queue (``shared/queue.py``: assistants' and scripts' searches waiting for the
+request budget):
+
+- ``leads:queued:<handle>`` — hash: one queued search (``queued-<32 hex>``): description,
+  who asked, when, its stage (``waiting``, ``submitted``, ``failed``), then its request ID
+  or why it failed (TTL: 24 hours).
+- ``leads:queue`` — sorted set: handle → when it was queued; waiting ones only, served in
+  that order (TTL refreshed to 24 hours at every write).
+- ``leads:lock:queued:<handle>`` — string: held by the one process submitting it (TTL:
+  its lease, renewed by a heartbeat).
+- ``leads:queue:runners`` — sorted set: runner ID → when it last said it is alive, so a
+  short-lived CLI queues a search only when some process will submit it.
+- ``leads:ratelimit:{name}:waiting`` — string: set while a person's search waits for a
+  slot; queued searches hold back meanwhile (TTL: that wait).
+
 Watches (``shared/watch/``; a watch's hash and its sets expire 90 days after its last change
 or run, each renewed then; run records after 7 days):
 
@@ -133,6 +148,24 @@ class Keys:
     def rate_limit(self, name: str) -> str:
         """The sliding log of one rate-limit budget (one per API key)."""
         return f"{self.prefix}:ratelimit:{{{name}}}"
+
+    def queued(self, handle: str) -> str:
+        """One queued search's hash."""
+        return f"{self.prefix}:queued:{handle}"
+
+    @property
+    def queue(self) -> str:
+        """The waiting queued searches, by when they were queued."""
+        return f"{self.prefix}:queue"
+
+    def queued_lock(self, handle: str) -> str:
+        """Held by the process submitting one queued search."""
+        return f"{self.prefix}:lock:queued:{handle}"
+
+    @property
+    def queue_runners(self) -> str:
+        """The processes submitting queued searches, by when each was last alive."""
+        return f"{self.prefix}:queue:runners"
 
     @property
     def events(self) -> str:

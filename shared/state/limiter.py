@@ -35,16 +35,24 @@ __all__ = ["RateLimiter", "RateWindow", "RequestKind", "WaitListener"]
 
 log = logging.getLogger(__name__)
 
-# KEYS[1]: the sliding log. ARGV: member, reserve fraction, then (limit, seconds) pairs.
-# Returns {1, now} when the request was counted (at Redis time `now`), else {0, seconds
-# until it could be}; numbers as strings, since Lua numbers would be truncated to integers.
+# KEYS[1]: the sliding log; KEYS[2]: the "a person's search is waiting" mark. ARGV: member,
+# reserve fraction, mode, then (limit, seconds) pairs. Mode "yield" (a queued search) goes
+# only while no person's search waits; mode "mark" (a person's search) sets the mark for as
+# long as it has to wait. Returns {1, now} when the request was counted (at Redis time
+# `now`), else {0, seconds until it could be}; numbers as strings, since Lua numbers would
+# be truncated to integers.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local reserve = tonumber(ARGV[2])
+local mode = ARGV[3]
+if mode == 'yield' then
+  local marked = redis.call('PTTL', KEYS[2])
+  if marked > 0 then return {0, tostring(marked / 1000)} end
+end
 local longest = 0
 local wait = 0
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local limit = tonumber(ARGV[i])
   local seconds = tonumber(ARGV[i + 1])
   if seconds > longest then longest = seconds end
@@ -58,18 +66,29 @@ for i = 3, #ARGV, 2 do
     if until_free > wait then wait = until_free end
   end
 end
-if wait > 0 then return {0, tostring(wait)} end
+if wait > 0 then
+  if mode == 'mark' then
+    redis.call('SET', KEYS[2], '1', 'PX', math.ceil(wait * 1000) + 250)
+  end
+  return {0, tostring(wait)}
+end
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
 redis.call('PEXPIRE', KEYS[1], math.ceil(longest * 1000) + 1000)
 return {1, tostring(now)}
 """
 
-RequestKind = Literal["submit", "poll", "watch", "spare"]
-"""What a request is for, so the limiter can serve submissions before status polls, both
-before a watch's scheduled search (which leaves the larger reserve), and all of them before
-*spare* polls: extra, optional polls made only from budget nobody else is using (they never
-wait for it, and leave ``spare_headroom`` of every window to the others)."""
+RequestKind = Literal["submit", "queued", "poll", "watch", "spare"]
+"""What a request is for, so the limiter can serve a person's submissions (``submit``)
+first, then queued ones (``queued``: an assistant's or a script's search that waits its turn
+in ``shared/queue.py``), then status polls, then a watch's scheduled search (which leaves the
+larger reserve), and all of them before *spare* polls: extra, optional polls made only from
+budget nobody else is using (they never wait for it, and leave ``spare_headroom`` of every
+window to the others).
+
+A queued submission may use the whole window like a person's, but never while a person's
+submission is waiting for a slot: that one marks itself waiting, and queued ones hold back
+until it has gone. So a queue of a hundred searches never delays a ``/leads``."""
 
 WaitListener = Callable[[float], Awaitable[None]]
 """Hears ``seconds`` before a caller waits that long for its turn (see ``acquire``)."""
@@ -123,6 +142,8 @@ class RateLimiter:
             raise ValueError("spare_headroom is a share of each window, between 0 and 1")
         self._redis = redis
         self.key = key
+        # In the same hash slot as the log (the key's tag), so the script may touch both.
+        self.waiting_key = f"{key}:waiting"
         self.windows = tuple(windows)
         self.margin = margin
         self.poll_reserve = poll_reserve
@@ -136,7 +157,7 @@ class RateLimiter:
         )
         # Read-only: set here once, so every caller of this limiter knows what to expect.
         self.max_wait: Mapping[RequestKind, float] = MappingProxyType(
-            {"submit": 90.0, "poll": 60.0, "watch": 30.0, **(max_wait or {})}
+            {"submit": 90.0, "queued": 5.0, "poll": 60.0, "watch": 30.0, **(max_wait or {})}
         )
         self._script = redis.register_script(_ACQUIRE)
         self._window_args = [
@@ -155,12 +176,15 @@ class RateLimiter:
             return False, self._no_spare_for
         reserve = {
             "submit": 0.0,
+            "queued": 0.0,
             "poll": self.poll_reserve,
             "watch": self.watch_reserve,
             "spare": self.spare_headroom,
         }[kind]
+        mode = {"submit": "mark", "queued": "yield"}.get(kind, "")
         granted, value = await self._script(
-            keys=[self.key], args=[uuid.uuid4().hex, str(reserve), *self._window_args]
+            keys=[self.key, self.waiting_key],
+            args=[uuid.uuid4().hex, str(reserve), mode, *self._window_args],
         )
         return int(granted) == 1, float(value)
 
@@ -196,6 +220,35 @@ class RateLimiter:
             pause = wait + 0.01 + 0.04 * (uuid.uuid4().int % 100) / 100
             await asyncio.sleep(pause)
             waited += pause
+
+    async def expected_wait(self, ahead: int) -> float:
+        """Seconds until the request behind ``ahead`` others could go, if nothing else came.
+
+        An estimate for a queue: in each window, the first requests take its free slots,
+        and the rest go as old ones age out, ``limit`` per ``seconds``; the slowest window
+        decides. Polls and people's searches that come meanwhile go first, so the real wait
+        may be longer.
+        """
+        now_seconds, now_micros = await self._redis.time()
+        now = now_seconds + now_micros / 1_000_000
+        wait = 0.0
+        for window in self.windows:
+            seconds = window.seconds + self.margin
+            times = [
+                score
+                for _, score in await self._redis.zrangebyscore(
+                    self.key, f"({now - seconds}", "+inf", withscores=True
+                )
+            ]
+            beyond = ahead + 1 - (window.limit - len(times))
+            if beyond <= 0 or not times:
+                continue
+            # The n-th request past the free slots takes the n-th oldest one's slot when it
+            # ages out, or that of a request made in its place one window later.
+            rounds, index = divmod(beyond - 1, window.limit)
+            frees = times[min(index, len(times) - 1)] + seconds - now
+            wait = max(wait, rounds * seconds + max(frees, 0.0))
+        return wait
 
     async def usage(self) -> dict[str, int]:
         """Requests counted in each window now, e.g. ``{"60s": 12, "3600s": 340}``."""

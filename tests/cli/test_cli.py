@@ -16,6 +16,7 @@ import select
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ import pytest
 from cli.exit_codes import ExitCode
 from sandbox.api import service as sandbox_service
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
+from shared.runtime import ApiEndpoint, Runtime, open_runtime
+from shared.settings import Settings
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -269,3 +272,76 @@ async def test_leads_sandbox_serves_until_terminated() -> None:
     assert "listening on http://127.0.0.1:" in banner
     process.terminate()
     assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+@asynccontextmanager
+async def _queue_runner(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[Runtime]:
+    """A long-running process on the same key and Redis (the bot, or the MCP server): it
+    runs the queue. Its budget: one search a minute, the first already taken."""
+    settings = Settings(_env_file=None, leads_rate_limit_per_minute=1)
+    endpoint = ApiEndpoint(sandbox.base_url, "sandbox-key", "sandbox-secret", sandbox=True)
+    async with open_runtime(
+        settings, endpoint=endpoint, redis_url=redis_url, run_queue=True
+    ) as runtime:
+        await runtime.limiter.acquire("submit")
+        async with asyncio.timeout(10):
+            while not await runtime.queue.runners_alive():
+                await asyncio.sleep(0.05)
+        yield runtime
+
+
+async def test_a_search_past_the_budget_is_queued_and_followed_by_its_handle(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    env = env_for(sandbox, REDIS_URL=redis_url, LEADS_RATE_LIMIT_PER_MINUTE="1")
+    async with _queue_runner(sandbox, redis_url) as runtime:
+        queued = await leads("search", DESCRIPTION, "--no-wait", env=env)
+        # What a script sees: exit 0, the handle and when it should start on stdout (JSON
+        # when stdout is not a terminal), and on stderr why it waits and how to follow it.
+        assert queued.returncode == 0, queued.stderr
+        waiting = json.loads(queued.stdout)
+        handle = waiting["request_id"]
+        assert handle.startswith("queued-")
+        assert waiting["status"] == "waiting"
+        assert waiting["expected_start"]
+        assert f"leads status {handle}" in queued.stderr
+        table = await leads("status", handle, "-f", "table", env=env)
+        assert f"{handle} waiting (expected to start" in table.stdout
+        still = await leads("status", handle, "-f", "json", env=env)
+        assert still.returncode == 0, still.stderr
+        assert json.loads(still.stdout)["status"] == "waiting"
+        assert (await sandbox.usage())["searches"]["total"] == 0
+
+        # From now on, a minute goes by every 50 ms for the budget (polls included).
+        async def minutes_fly() -> None:
+            while True:
+                await runtime.connections.redis.delete(runtime.limiter.key)
+                await asyncio.sleep(0.05)
+
+        flying = asyncio.create_task(minutes_fly())
+        try:
+            done = await leads("status", handle, "--wait", "-f", "json", env=env)
+        finally:
+            flying.cancel()
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert body["status"] == "completed"
+    assert len(body["request_id"]) == 64
+    assert (await sandbox.usage())["searches"]["total"] == 1
+
+
+async def test_a_search_past_the_queue_bound_exits_4_saying_when_to_come_back(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    env = env_for(
+        sandbox,
+        REDIS_URL=redis_url,
+        LEADS_RATE_LIMIT_PER_MINUTE="1",
+        LEADS_QUEUE_MAX_WAIT_SECONDS="30",
+    )
+    async with _queue_runner(sandbox, redis_url):
+        refused = await leads("search", DESCRIPTION, "--no-wait", env=env)
+    assert refused.returncode == ExitCode.RATE_LIMITED
+    assert "not queued:" in refused.stderr
+    assert "try again in" in refused.stderr
+    assert (await sandbox.usage())["searches"]["total"] == 0

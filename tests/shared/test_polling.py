@@ -8,8 +8,9 @@ import itertools
 import pytest
 
 from shared.polling import PollSchedule
-from shared.runtime import ApiEndpoint, _external_sandbox_schedule
+from shared.runtime import open_runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
+from shared.state.limiter import RateWindow
 
 
 def _offsets(schedule: PollSchedule, *, has_callback: bool, polls: int) -> list[float]:
@@ -69,17 +70,23 @@ def test_spare_polls_of_an_overdue_search_start_quick_then_thin_out() -> None:
     assert _offsets(schedule, has_callback=True, polls=6)[4:] == [112.0, 172.0]
 
 
-def _schedule_for(**values: object) -> PollSchedule | None:
+async def _paced(**values: object) -> tuple[PollSchedule, tuple[RateWindow, ...]]:
+    """The poll schedule and rate windows a process opens with these settings."""
     settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
-    return _external_sandbox_schedule(settings, ApiEndpoint.from_settings(settings))
+    async with open_runtime(settings, redis_url=None) as runtime:
+        return runtime.service.schedule, runtime.limiter.windows
 
 
-def test_a_sandbox_run_at_a_stated_speed_is_polled_at_its_pace() -> None:
+async def test_a_sandbox_run_at_a_stated_speed_is_polled_and_budgeted_at_its_pace() -> None:
     sandbox = {"nyne_api_key": SANDBOX_API_KEY, "nyne_api_secret": SANDBOX_API_SECRET}
-    schedule = _schedule_for(**sandbox, leads_sandbox_speed=10)
+    schedule, windows = await _paced(**sandbox, leads_sandbox_speed=10)
     assert schedule == PollSchedule().scaled(1 / 10)
+    # Its rate windows are as much shorter as its own (a minute lasts 6 s).
+    assert windows == (RateWindow(60, 6.0), RateWindow(1000, 360.0))
     # Without the speed stated, or with a real key, the API's own pace.
-    assert _schedule_for(**sandbox) is None
+    real_pace = (PollSchedule(), (RateWindow(60, 60.0), RateWindow(1000, 3600.0)))
+    assert await _paced(**sandbox) == real_pace
     assert (
-        _schedule_for(nyne_api_key="real", nyne_api_secret="real", leads_sandbox_speed=10) is None
+        await _paced(nyne_api_key="real", nyne_api_secret="real", leads_sandbox_speed=10)
+        == real_pace
     )

@@ -182,7 +182,7 @@ async def test_waits_are_announced_to_the_caller_before_they_start(
 
 def test_max_wait_is_fixed_when_the_limiter_is_built(redis: aioredis.Redis) -> None:
     limiter = RateLimiter(redis, "leads:ratelimit:{t}", max_wait={"submit": 10.0})
-    assert dict(limiter.max_wait) == {"submit": 10.0, "poll": 60.0, "watch": 30.0}
+    assert dict(limiter.max_wait) == {"submit": 10.0, "queued": 5.0, "poll": 60.0, "watch": 30.0}
     with pytest.raises(TypeError):
         limiter.max_wait["submit"] = 1.0  # type: ignore[index]
 
@@ -240,3 +240,54 @@ async def test_a_submission_gets_through_while_processes_flood_polls(
             assert await limiter.try_acquire("submit") == 0
     finally:
         await asyncio.to_thread(lambda: [p.wait(timeout=60) for p in floods])
+
+
+async def test_queued_searches_use_the_whole_window_but_never_go_before_a_waiting_person(
+    redis: aioredis.Redis,
+) -> None:
+    limiter = RateLimiter(redis, "leads:ratelimit:{t}", windows=[RateWindow(4, 60)], margin=0)
+    for _ in range(4):
+        assert await limiter.try_acquire("queued") == 0  # no reserve: every slot
+    assert await limiter.try_acquire("queued") > 0
+    # A person's search now waits for a slot, and says so for as long as it waits...
+    assert 59 < await limiter.try_acquire("submit") <= 60
+    assert 59 < await redis.pttl(limiter.waiting_key) / 1000 <= 61
+    # ...so when a slot frees, a queued search holds back and the person's goes first.
+    await redis.zremrangebyrank(limiter.key, 0, 0)
+    assert await limiter.try_acquire("queued") > 0
+    assert await limiter.usage() == {"60s": 3}
+    assert await limiter.try_acquire("submit") == 0
+    await redis.delete(limiter.waiting_key)  # it went: the queue's turn again
+    await redis.zremrangebyrank(limiter.key, 0, 0)
+    assert await limiter.try_acquire("queued") == 0
+
+
+async def test_a_queued_search_goes_before_polls_and_watches(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(10, 60)], margin=0, poll_reserve=0.3
+    )
+    for _ in range(7):
+        assert await limiter.try_acquire("poll") == 0
+    assert await limiter.try_acquire("poll") > 0
+    assert await limiter.try_acquire("watch") > 0
+    for _ in range(3):
+        assert await limiter.try_acquire("queued") == 0
+
+
+async def test_the_expected_wait_of_a_queue_follows_both_windows(redis: aioredis.Redis) -> None:
+    limiter = RateLimiter(
+        redis, "leads:ratelimit:{t}", windows=[RateWindow(2, 10), RateWindow(5, 100)], margin=0
+    )
+    assert await limiter.expected_wait(ahead=0) == 0  # a free slot now
+    assert await limiter.expected_wait(ahead=1) == 0
+    began = time.time()
+    await limiter.acquire("submit")
+    await limiter.acquire("submit")
+    # The minute window is full: the next goes when the first request leaves it (~10 s);
+    # the one after that too (the second leaves), the third a window later still.
+    first = await limiter.expected_wait(ahead=0)
+    assert 10 - (time.time() - began) - 0.05 <= first <= 10
+    assert first - 0.5 <= await limiter.expected_wait(ahead=1) <= 10  # (time goes on)
+    assert 19 < await limiter.expected_wait(ahead=2) <= 20
+    # The hour window allows 3 more: the 4th one waits for the first to leave the hour.
+    assert 99 < await limiter.expected_wait(ahead=3) <= 100
