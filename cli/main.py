@@ -26,6 +26,7 @@ from sandbox.launch import embedded_sandbox
 from shared.errors import (
     APIError,
     AuthenticationError,
+    InternalServerError,
     InvalidDescriptionError,
     InvalidRequestIdError,
     LookupLimitError,
@@ -152,6 +153,17 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         )
     except NotFoundError:
         _fail(ExitCode.NOT_FOUND, "no search with that request ID.")
+    except InternalServerError as err:
+        if err.request is None or err.request.method != "POST":
+            _fail(ExitCode.API_ERROR, f"{err.message} Try again in a minute.")
+        # Not retried: a POST answered 5xx may have created the search, and a second POST a
+        # second, billed one. No request ID came back, so nothing here can look it up.
+        _fail(
+            ExitCode.API_ERROR,
+            "the Person Leads API failed while taking the search (an error on its side). It "
+            "may or may not have started it, and sent back no request ID, so it was not sent "
+            "again. Run the command again if you still want it: it may then run twice.",
+        )
     except APIError as err:
         _fail(ExitCode.API_ERROR, f"{err.message} Try again in a minute.")
     except (redis.exceptions.RedisError, OSError) as err:
