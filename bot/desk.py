@@ -26,6 +26,7 @@ from shared._awaitable import settle
 from shared.models import Lead
 
 __all__ = [
+    "CLICK_MEMORY_SECONDS",
     "REASONS",
     "Claim",
     "DeskState",
@@ -43,6 +44,10 @@ REASONS: dict[str, str] = {
     "spam": "spam",
 }
 """Why a lead is not relevant: the short fixed list a card offers (code → words)."""
+
+CLICK_MEMORY_SECONDS = 600
+"""How long a click's ``trigger_id`` is remembered: twice Slack's 5-minute signature window,
+so a replay stamped anywhere inside it is recognised."""
 
 # KEYS[1]: the lead's desk hash. ARGV: user, now, ttl. Returns '' when the claim is ours
 # (new, or already ours), else the user who holds it.
@@ -192,6 +197,17 @@ class DeskStore:
 
     def _key(self, team_id: str, channel_id: str, key: str) -> str:
         return self.keys.desk(team_id, channel_id, key)
+
+    async def first_time(self, click_id: str) -> bool:
+        """True the first time a click is taken; False for the same click again.
+
+        A signed request stays valid for 5 minutes, so a captured or retried click could
+        otherwise be sent again and again (a Not relevant, then its Undo, then …).
+        """
+        taken = await self.redis.set(
+            self.keys.click(click_id), "1", nx=True, ex=CLICK_MEMORY_SECONDS
+        )
+        return bool(taken)
 
     async def states(self, team_id: str, channel_id: str, keys: Sequence[str]) -> list[DeskState]:
         """The current state of each lead key, in one round trip."""

@@ -42,6 +42,9 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
   clicks (TTL: 10 s).
 - ``leads:lock:export:{rid}:<n>`` — string: held while one thread's CSV export is built and
   uploaded (TTL: 60 s).
+- ``leads:click:<digest>`` — string: a card click already taken, by 128 bits of SHA-256 of
+  its ``trigger_id``, so the same signed request sent again changes nothing (TTL: 10
+  minutes, twice the signature's 5-minute window).
 
 Shared (TTL refreshed to 30 days at every write):
 
@@ -57,6 +60,7 @@ Shared (TTL refreshed to 30 days at every write):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from shared.state.keys import Keys
@@ -102,6 +106,11 @@ class BotKeys:
         """The ``ts`` of each thread reply a delivery posted, in order."""
         request_id, _, number = delivery_id.rpartition(":")
         return f"{self.prefix}:replies:{{{request_id}}}:{number}"
+
+    def click(self, click_id: str) -> str:
+        """Marks one card click (Slack's ``trigger_id``) as taken."""
+        digest = hashlib.sha256(click_id.encode()).hexdigest()[:32]
+        return f"{self.prefix}:click:{digest}"
 
     def claims_of(self, team_id: str, user_id: str) -> str:
         """What one person has claimed, for their App Home."""

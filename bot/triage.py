@@ -63,6 +63,9 @@ class CardClick:
     user_id: str
     channel_id: str
     message_ts: str
+    click_id: str = ""
+    """Slack's ID for this one interaction (its ``trigger_id``): the same request sent again
+    carries the same one. Empty when there is none (a click in the App Home)."""
 
     def parse(self) -> tuple[str, int, str] | None:
         """(delivery ID, position, reason code), or None for a value we did not write."""
@@ -94,7 +97,7 @@ class Recorded:
     """A click recorded on the desk: what to show for it once Slack has its ack."""
 
     card: Card | None
-    """The clicked card; None when its data is gone."""
+    """The clicked card; None when its data is gone, or the click was already taken."""
     notice: SlackMessage | None = None
     """What to tell the clicker, only them."""
     rerender: bool = False
@@ -104,6 +107,10 @@ class Recorded:
 async def record_card_click(bot: BotContext, click: CardClick) -> Recorded:
     """Apply one click to the desk — before its ack, so an acked click is never lost."""
     where = {"user_id": click.user_id, "channel_id": click.channel_id}
+    if click.click_id and not await bot.services.desk.first_time(click.click_id):
+        # A replay or a retry of a click already taken: acked, and nothing happens again.
+        log.info("a card click already taken; ignored", extra=where)
+        return Recorded(None)
     parsed = click.parse()
     card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
     if card is None or card.delivery.channel_id != click.channel_id:

@@ -47,7 +47,9 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
     if not all(isinstance(field, str) and field for field in fields):
         return None
     action_id, value, user_id, channel_id, message_ts = (str(field) for field in fields)
-    return CardClick(action_id, value, user_id, channel_id, message_ts)
+    trigger = body.get("trigger_id")
+    click_id = trigger if isinstance(trigger, str) else ""
+    return CardClick(action_id, value, user_id, channel_id, message_ts, click_id)
 
 
 def _say(respond: AsyncRespond) -> Say:
