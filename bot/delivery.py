@@ -186,7 +186,7 @@ class Deliverer:
             counts = DeskCounts(
                 new=plan.shown - len(plan.shared),
                 shared_before=len(plan.shared),
-                muted_hidden=plan.hidden,
+                muted_hidden=plan.muted_authors,
             )
         shown = [position for group in plan.groups for position in group] if plan else []
         states = await self.desk.states(
