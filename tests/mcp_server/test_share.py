@@ -3,6 +3,8 @@ taking the share and posting into the Slack stand-in: parent, thread and cards, 
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -13,7 +15,14 @@ from mcp_server.models import ShareOutcome
 from mcp_server.share import SHARE_JOB
 from sandbox.embedded import RunningSandbox
 from sandbox.slack import DEFAULT_TOKEN
-from tests.bot.support import CHANNEL, bot_settings, message_text, new_port, running_bot
+from tests.bot.support import (
+    CHANNEL,
+    USER,
+    bot_settings,
+    message_text,
+    new_port,
+    running_bot,
+)
 from tests.mcp_server.conftest import ClientFactory
 from tests.mcp_server.support import DESCRIPTION, error_of, outcome_of, text_of
 
@@ -44,7 +53,7 @@ async def test_shared_leads_are_posted_once_as_a_thread_of_cards(
         arguments = {
             "request_id": found.request_id,
             "channel": "#leads",
-            "lead_positions": [3, 1, 2],
+            "lead_positions": [5, 2, 3],
         }
         share = share_of(await client.call_tool("share_to_slack", arguments))
         assert share.shared
@@ -62,6 +71,30 @@ async def test_shared_leads_are_posted_once_as_a_thread_of_cards(
         assert thread.count("lead_claim") == 0  # cards carry actions, not their IDs as text
         cards = [b for reply in replies for b in reply.blocks or [] if b.get("accessory")]
         assert len([b for b in cards if b["accessory"]["action_id"] == "lead_claim"]) == 3
+        # The summary counts the 3 shared, not the search's 25.
+        assert "*3 leads* chosen from the 25 found" in parent
+        assert "3 new · 0 shared before" in parent
+        assert "25 leads" not in parent
+
+        # Export CSV: the file holds the 3 leads shared in this thread, and nothing else.
+        since_export = sandbox.slack.last_seq
+        await bot.click(bot.parent(share.message_ts), "thread_export", user=USER)
+        shared = await sandbox.slack.wait_for(kind="file_shared", since=since_export, timeout=10)
+        assert shared.thread_ts == share.message_ts
+        data = sandbox.slack.files[shared.payload["file"]["id"]].content or b""
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        leads = await bot.runtime.store.get_results(found.request_id)
+        assert leads is not None
+        assert [row["position"] for row in rows] == ["2", "3", "5"]
+        assert [row["post_url"] for row in rows] == [leads[i].post_url for i in (1, 2, 4)]
+        assert {row["in_thread"] for row in rows} == {"yes"}
+        told = await sandbox.slack.wait_for(
+            lambda e: e.thread_ts == share.message_ts and "exported" in message_text(e.payload),
+            kind="message_posted",
+            since=since_export,
+            timeout=10,
+        )
+        assert "exported this thread's 3 leads" in message_text(told.payload)
 
         # Asked again (an assistant retrying): the same post, nothing posted twice.
         again = share_of(await client.call_tool("share_to_slack", arguments))

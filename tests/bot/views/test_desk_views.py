@@ -145,6 +145,18 @@ def test_the_csv_defuses_hostile_cells_and_keeps_the_data() -> None:
     assert row["post_url"] == "https://x.example/p/1"
 
 
+def test_the_csv_of_a_few_shared_leads_has_those_alone() -> None:
+    # An assistant shared leads 1, 3 and 4 of 5; lead 3's author is muted here.
+    leads = [a_lead(i) for i in range(5)]
+    mark = SharedBefore(1_733_480_000.0, "https://x.slack.com/archives/C1/p1", "1.0")
+    data = thread_csv(leads, {}, {0: mark}, {0, 3}, [0, 2, 3])
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row["position"] for row in rows] == ["1", "3", "4"]
+    assert [row["in_thread"] for row in rows] == ["yes", "no (author muted here)", "yes"]
+    assert rows[0]["shared_before_thread"] == "https://x.slack.com/archives/C1/p1"
+    assert rows[0]["shared_before_at"] == "2024-12-06T10:13:20+00:00"
+
+
 def test_marks_keep_their_links_for_the_export_when_the_cards_drop_them() -> None:
     # Every card marked with a link would cost the thread a reply: the cards go unlinked...
     leads = [a_lead(i, "cloud " * 88) for i in range(25)]  # 2 replies unlinked, 3 linked
