@@ -54,8 +54,10 @@ Shared (TTL refreshed to 30 days at every write):
   worker's requeue pass re-queues those past their deadline.
 - ``leads:jobs`` — arq's queue of this prefix (``shared/state/keys.py``; the sweep keeps a
   TTL on it).
-- ``leads:share:<fingerprint>`` — string (JSON): where a search was shared into a channel
-  from an assistant, so asking again posts nothing twice (TTL: a day).
+- ``leads:share:<fingerprint>`` — string (JSON): one share of a search into a channel from
+  an assistant, step by step — "posting" (set NX before the parent is posted; TTL: the job's
+  answer, 10 minutes), then the parent's channel and ``ts``, then where it was shared — so
+  neither a resumed job nor asking again posts twice (TTL: a day).
 """
 
 from __future__ import annotations
@@ -148,5 +150,5 @@ class BotKeys:
         return Keys(self.prefix).jobs
 
     def share(self, fingerprint: str) -> str:
-        """One share of a search into a channel from an assistant: where it was posted."""
+        """One share of a search into a channel from an assistant: how far it got."""
         return f"{self.prefix}:share:{fingerprint}"
