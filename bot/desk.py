@@ -56,12 +56,14 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return ''
 """
 
-# KEYS[1]: the lead's desk hash. ARGV: user. Returns '' when released (or nobody held it),
-# else the user who holds it (only they may release it).
+# KEYS[1]: the lead's desk hash. ARGV: user, ttl. Returns '' when released (or nobody held
+# it), else the user who holds it (only they may release it). A release is a change: what
+# the hash still holds (where it was shared, a dismissal) is kept for ``ttl`` from now.
 _RELEASE = """
 local holder = redis.call('HGET', KEYS[1], 'claimed_by')
 if holder and holder ~= ARGV[1] then return holder end
 redis.call('HDEL', KEYS[1], 'claimed_by', 'claimed_at')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return ''
 """
 
@@ -274,7 +276,9 @@ class DeskStore:
 
     async def release(self, team_id: str, channel_id: str, key: str, user_id: str) -> str | None:
         """Release ``user_id``'s claim: None when released, else who holds it instead."""
-        holder = await self._release(keys=[self._key(team_id, channel_id, key)], args=[user_id])
+        holder = await self._release(
+            keys=[self._key(team_id, channel_id, key)], args=[user_id, str(self.retention)]
+        )
         if holder:
             return str(holder)
         await settle(self.redis.hdel(self.keys.claims_of(team_id, user_id), f"{channel_id}|{key}"))
@@ -313,6 +317,12 @@ class DeskStore:
             await pipe.execute()
 
     async def undo_dismiss(self, team_id: str, channel_id: str, key: str) -> None:
-        """Take a "not relevant" back: the author shows in this channel's results again."""
+        """Take a "not relevant" back: the author shows in this channel's results again.
+
+        Like every change, it renews the lead's retention (what the hash still holds).
+        """
         name = self._key(team_id, channel_id, key)
-        await settle(self.redis.hdel(name, "dismissed_by", "dismissed_at", "reason"))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(name, "dismissed_by", "dismissed_at", "reason")
+            pipe.expire(name, self.retention)
+            await pipe.execute()
