@@ -186,6 +186,7 @@ class BotUnderTest:
         containing: str | None = None,
         option: str | None = None,
         user: str = USER,
+        team: str | None = None,
         secret: str = SIGNING_SECRET,
         timestamp: int | None = None,
         url: str | None = None,
@@ -193,7 +194,8 @@ class BotUnderTest:
         """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed).
 
         ``containing`` picks the element whose value has it (e.g. ``"|3"`` for the fourth
-        lead's card); ``option`` is the value ending of the menu option chosen.
+        lead's card); ``option`` is the value ending of the menu option chosen; ``team``
+        the workspace the click comes from (the stand-in's by default).
         """
         state = self.sandbox.slack
         block_id, element = find_element(message.blocks or [], action_id, containing=containing)
@@ -208,7 +210,7 @@ class BotUnderTest:
             option_value=option_value,
             user_id=user,
             user_name=state.users[user].name,
-            team_id=state.team_id,
+            team_id=team or state.team_id,
             channel_id=message.channel,
             channel_name=state.channels[message.channel].name,
             message={

@@ -11,6 +11,7 @@ import asyncio
 import csv
 import io
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -321,3 +322,33 @@ async def test_a_click_on_a_deleted_message_saves_the_change_and_says_so(
     assert desk is not None
     (claim,) = await desk.claims_of(bot.sandbox.slack.team_id, USER)
     assert claim.position == 0
+
+
+async def test_a_click_from_another_channel_or_workspace_is_refused_as_no_access(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    parent_ts, replies = await delivered_thread(bot, redis_url)
+    parent = bot.parent(parent_ts)
+    elsewhere = "C0RANDOM"  # Alice is in it; the cards are not
+    # (surface, the message clicked, the action, where the click comes from)
+    table = [
+        ("card", replace(replies[0], channel=elsewhere), "lead_claim", None),
+        ("card", replies[0], "lead_claim", "T0ELSEWHERE"),
+        ("export", replace(parent, channel=elsewhere), "thread_export", None),
+        ("export", parent, "thread_export", "T0ELSEWHERE"),
+    ]
+    since_all = bot.sandbox.slack.last_seq
+    for surface, message, action, team in table:
+        since = bot.sandbox.slack.last_seq
+        containing = "|0" if surface == "card" else None
+        await bot.click(message, action, containing=containing, user=USER, team=team)
+        told = await ephemeral_to(bot, USER, since)
+        assert "You can't change this lead from here" in told, (surface, team)
+        assert "no longer kept" not in told
+    # Nothing changed: no claim, no card re-rendered, no file.
+    events = bot.sandbox.slack.events
+    assert events.events_since(since_all, "message_updated") == []
+    assert events.events_since(since_all, "file_shared") == []
+    redis = bot.runtime.connections.redis
+    for key in [key async for key in redis.scan_iter(match="leads:desk:*")]:
+        assert await settle(redis.hget(key, "claimed_by")) is None
