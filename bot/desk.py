@@ -156,12 +156,26 @@ class Claim:
     name: str
     """The author's name when claimed (untrusted text, kept short)."""
     at: float
+    thread: str | None = None
+    """A permalink to the card's thread, when Slack gave one. Kept with the claim because
+    the thread's own plan expires with its search (a week), and a claim lives longer."""
+
+    @property
+    def ref(self) -> str:
+        """The card's reference (``<delivery_id>|<position>``), as its buttons carry it."""
+        return f"{self.delivery_id}|{self.position}"
 
     def to_json(self) -> str:
         """Stored in the person's claims hash."""
-        return json.dumps(
-            {"d": self.delivery_id, "p": self.position, "n": self.name[:80], "at": self.at}
-        )
+        data: dict[str, object] = {
+            "d": self.delivery_id,
+            "p": self.position,
+            "n": self.name[:80],
+            "at": self.at,
+        }
+        if self.thread:
+            data["t"] = self.thread
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, field_name: str, raw: str) -> Claim | None:
@@ -169,10 +183,17 @@ class Claim:
         channel_id, _, key = field_name.partition("|")
         try:
             data = json.loads(raw)
+            thread = data.get("t")  # absent from claims stored before it was kept
             return cls(
-                channel_id, key, str(data["d"]), int(data["p"]), str(data["n"]), float(data["at"])
+                channel_id,
+                key,
+                str(data["d"]),
+                int(data["p"]),
+                str(data["n"]),
+                float(data["at"]),
+                thread if isinstance(thread, str) and thread else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
 
@@ -282,6 +303,21 @@ class DeskStore:
         if holder:
             return str(holder)
         await settle(self.redis.hdel(self.keys.claims_of(team_id, user_id), f"{channel_id}|{key}"))
+        return None
+
+    async def listed_claim(self, team_id: str, user_id: str, ref: str) -> Claim | None:
+        """The claim ``user_id``'s App Home lists for the card ``ref``, held or not.
+
+        It says which channel and lead the card is, when the card's own data (its search's
+        delivery, results and thread plan) has expired but the claim has not.
+        """
+        listed: dict[str, str] = await settle(
+            self.redis.hgetall(self.keys.claims_of(team_id, user_id))
+        )
+        for field_name, raw in listed.items():
+            claim = Claim.from_json(field_name, raw)
+            if claim is not None and claim.ref == ref:
+                return claim
         return None
 
     async def claims_of(self, team_id: str, user_id: str) -> list[Claim]:

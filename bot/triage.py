@@ -134,7 +134,13 @@ async def record_card_click(bot: BotContext, click: CardClick) -> Recorded:
     if click.action_id == CLAIM:
         lead = card.leads[card.position]
         claim = Claim(
-            channel, key, card.delivery.delivery_id, card.position, author_name(lead), time.time()
+            channel,
+            key,
+            card.delivery.delivery_id,
+            card.position,
+            author_name(lead),
+            time.time(),
+            thread=card.plan.link,  # the App Home links to it after the plan has expired
         )
         holder = await desk.claim(team, click.user_id, claim)
         if holder is not None:

@@ -59,3 +59,20 @@ async def test_a_refused_release_changes_nothing(redis: aioredis.Redis) -> None:
     assert await desk.release(TEAM, CHANNEL, key, USER) == "U0BOB"
     assert await settle(redis.hget(name, "claimed_by")) == "U0BOB"
     assert await redis.ttl(name) <= NEARLY_GONE  # not someone else's change to renew
+
+
+async def test_a_claim_keeps_its_thread_and_is_found_by_its_card(redis: aioredis.Redis) -> None:
+    desk = DeskStore(redis, "leads", retention=RETENTION)
+    key = lead_key(a_lead())
+    link = "https://leads-sandbox.slack.com/archives/C0LEADS/p1733480000000100"
+    claim = Claim(CHANNEL, key, "r:1", 3, "Person 1", 1.0, thread=link)
+    assert await desk.claim(TEAM, USER, claim) is None
+    assert await desk.listed_claim(TEAM, USER, "r:1|3") == claim
+    assert await desk.listed_claim(TEAM, USER, "r:1|4") is None
+    assert await desk.listed_claim("T0OTHER", USER, "r:1|3") is None  # per workspace
+    (listed,) = await desk.claims_of(TEAM, USER)
+    assert listed.thread == link
+    # A claim stored before the link was kept still reads (with no link).
+    assert Claim.from_json(f"{CHANNEL}|{key}", '{"d": "r:1", "p": 3, "n": "P", "at": 1}') == (
+        Claim(CHANNEL, key, "r:1", 3, "P", 1.0)
+    )
