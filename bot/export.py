@@ -22,7 +22,7 @@ from bot.context import BotContext
 from bot.delivery import UNREACHABLE
 from bot.desk import lead_key
 from bot.messages import error_code
-from bot.triage import CardClick, Say
+from bot.triage import CardClick, Say, out_of_reach
 from bot.views.export import thread_csv
 from bot.views.formatting import plural
 from bot.views.notices import click_notice
@@ -42,8 +42,11 @@ async def export_thread(
     """Upload the thread of the delivery ``click.value`` as a CSV file into that thread."""
     deliveries = bot.services.deliveries
     delivery = await deliveries.get(click.value)
-    if delivery is None or delivery.channel_id != click.channel_id:
+    if delivery is None:
         await say(click_notice("expired"))
+        return
+    if out_of_reach(delivery, click.team_id, click.channel_id):
+        await say(click_notice("no_access"))
         return
     leads = await bot.runtime.store.get_results(delivery.request_id)
     kept = await deliveries.thread_plan(delivery.delivery_id)

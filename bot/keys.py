@@ -36,8 +36,9 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
   (time, parent ``ts``, permalink). ``k`` is 128 bits of SHA-256 of the author's normalized
   profile URL (or of the post's URL, also recorded for "shared before").
 - ``leads:desk:claims:T:<user>`` — hash: ``<channel>|<k>`` → where the person's claim is
-  (delivery, card, the author's name), listed in their App Home; checked against the lead's
-  own state when read.
+  (delivery, card, the author's name, the thread's permalink), listed in their App Home;
+  checked against the lead's own state when read. It outlives the search's keys (a week),
+  so Release in the App Home goes by ``<channel>|<k>``, not by the card.
 - ``leads:lock:message:C:<ts>`` — string: serialises re-rendering one thread reply after
   clicks (TTL: 10 s).
 - ``leads:lock:export:{rid}:<n>`` — string: held while one thread's CSV export is built and

@@ -186,11 +186,13 @@ class BotUnderTest:
         containing: str | None = None,
         option: str | None = None,
         user: str = USER,
+        team: str | None = None,
     ) -> bytes:
         """The ``block_actions`` body Slack sends when ``user`` clicks ``action_id``.
 
         ``containing`` picks the element whose value has it (e.g. ``"|3"`` for the fourth
-        lead's card); ``option`` is the value ending of the menu option chosen.
+        lead's card); ``option`` is the value ending of the menu option chosen; ``team``
+        the workspace the click comes from (the stand-in's by default).
         """
         state = self.sandbox.slack
         block_id, element = find_element(message.blocks or [], action_id, containing=containing)
@@ -205,7 +207,7 @@ class BotUnderTest:
             option_value=option_value,
             user_id=user,
             user_name=state.users[user].name,
-            team_id=state.team_id,
+            team_id=team or state.team_id,
             channel_id=message.channel,
             channel_name=state.channels[message.channel].name,
             message={
@@ -225,6 +227,7 @@ class BotUnderTest:
         containing: str | None = None,
         option: str | None = None,
         user: str = USER,
+        team: str | None = None,
         secret: str = SIGNING_SECRET,
         timestamp: int | None = None,
         url: str | None = None,
@@ -232,9 +235,11 @@ class BotUnderTest:
     ) -> httpx.Response:
         """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed, unless not).
 
-        ``containing`` and ``option`` as in :meth:`click_body`.
+        ``containing``, ``option`` and ``team`` as in :meth:`click_body`.
         """
-        body = self.click_body(message, action_id, containing=containing, option=option, user=user)
+        body = self.click_body(
+            message, action_id, containing=containing, option=option, user=user, team=team
+        )
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if signed:
             headers.update(sign(secret, body, timestamp))

@@ -11,6 +11,7 @@ import asyncio
 import csv
 import io
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -361,3 +362,81 @@ async def test_a_click_on_a_deleted_message_saves_the_change_and_says_so(
     assert desk is not None
     (claim,) = await desk.claims_of(bot.sandbox.slack.team_id, USER)
     assert claim.position == 0
+
+
+async def test_a_click_from_another_channel_or_workspace_is_refused_as_no_access(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    parent_ts, replies = await delivered_thread(bot, redis_url)
+    parent = bot.parent(parent_ts)
+    elsewhere = "C0RANDOM"  # Alice is in it; the cards are not
+    # (surface, the message clicked, the action, where the click comes from)
+    table = [
+        ("card", replace(replies[0], channel=elsewhere), "lead_claim", None),
+        ("card", replies[0], "lead_claim", "T0ELSEWHERE"),
+        ("export", replace(parent, channel=elsewhere), "thread_export", None),
+        ("export", parent, "thread_export", "T0ELSEWHERE"),
+    ]
+    since_all = bot.sandbox.slack.last_seq
+    for surface, message, action, team in table:
+        since = bot.sandbox.slack.last_seq
+        containing = "|0" if surface == "card" else None
+        await bot.click(message, action, containing=containing, user=USER, team=team)
+        told = await ephemeral_to(bot, USER, since)
+        assert "You can't change this lead from here" in told, (surface, team)
+        assert "no longer kept" not in told
+    # Nothing changed: no claim, no card re-rendered, no file.
+    events = bot.sandbox.slack.events
+    assert events.events_since(since_all, "message_updated") == []
+    assert events.events_since(since_all, "file_shared") == []
+    redis = bot.runtime.connections.redis
+    for key in [key async for key in redis.scan_iter(match="leads:desk:*")]:
+        assert await settle(redis.hget(key, "claimed_by")) is None
+
+
+OVERLAPPING = "CTOs at insurtech companies discussing cloud migration"
+"""Finds a few leads, some of them also found for ``DESCRIPTION`` (the sandbox's corpus is
+fixed): one the very same post, one the same author with another post."""
+
+
+def shared_mark(message: Message, position: int) -> bool:
+    """Whether the card for lead ``position`` carries the "shared before" mark."""
+    return ":repeat: shared <!date^" in card_text(message, position)
+
+
+async def test_shared_before_marks_exactly_the_leads_two_different_searches_share(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    first_ts, _ = await delivered_thread(bot, redis_url)
+    first = await bot.runtime.store.get_results(await latest_request_id(redis_url))
+    since, again = await bot.search(OVERLAPPING, user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url)
+    second = await bot.runtime.store.get_results(await latest_request_id(redis_url))
+    assert first is not None
+    assert second is not None
+
+    # Worked out from the two result lists alone: by author profile, or by post.
+    authors = {lead.author.profile_url for lead in first}
+    posts = {lead.post_url for lead in first}
+    same_post = {i for i, lead in enumerate(second) if lead.post_url in posts}
+    same_author = {
+        i
+        for i, lead in enumerate(second)
+        if lead.author.profile_url in authors and lead.post_url not in posts
+    }
+    new = set(range(len(second))) - same_post - same_author
+    # The pair covers every case: the same post, the same author's other post, new people.
+    assert same_post
+    assert same_author
+    assert new
+
+    shared = len(same_post) + len(same_author)
+    summary = message_text(bot.parent(again.ts))
+    assert f"{len(second)} leads" in summary
+    assert f"{len(new)} new · {shared} shared before" in summary
+    (reply,) = replies
+    marked = {i for i in range(len(second)) if shared_mark(reply, i)}
+    assert marked == same_post | same_author  # exactly the overlapping cards
+    permalink = bot.sandbox.slack.permalink(CHANNEL, bot.parent(first_ts))
+    for position in marked:  # each links to the first thread
+        assert f"^{{ago}}^{permalink}|" in card_text(reply, position)

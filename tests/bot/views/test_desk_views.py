@@ -67,20 +67,19 @@ def test_a_hostile_claimer_id_cannot_ping_anyone() -> None:
     assert "&lt;!channel&gt;" in facts
 
 
-def test_a_shared_before_mark_links_its_date_to_the_thread() -> None:
+def test_a_shared_before_mark_says_how_long_ago_and_links_to_the_thread() -> None:
     shared = SharedBefore(
         1_733_480_000.0, "https://x.slack.com/archives/C1/p1733480000000100", "1.0"
     )
     facts = lead_card(a_lead(), CardDesk(REF, shared=shared))[2]["elements"][0]["text"]
     assert (
-        ":repeat: shared <!date^1733480000^{date_short_pretty}"
+        ":repeat: shared <!date^1733480000^{ago}"
         "^https://x.slack.com/archives/C1/p1733480000000100|2024-12-06>"
     ) in facts
     unsafe = SharedBefore(1.0, "javascript:alert(1)", "1.0")
-    assert (
-        "javascript"
-        not in lead_card(a_lead(), CardDesk(REF, shared=unsafe))[2]["elements"][0]["text"]
-    )
+    unlinked = lead_card(a_lead(), CardDesk(REF, shared=unsafe))[2]["elements"][0]["text"]
+    assert "javascript" not in unlinked
+    assert ":repeat: shared <!date^1^{ago}|1970-01-01>" in unlinked  # no link, same words
 
 
 def test_the_plan_leaves_muted_authors_out_and_keeps_the_order() -> None:
