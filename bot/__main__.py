@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot.app import create_app
-from bot.startup import load_bot_settings, parse_args, program_name, start
+from bot.startup import SETTINGS_HELP, load_bot_settings, parse_args, program_name, start
 
 __all__ = ["main"]
 
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
     ``prog`` names the command in messages (``leads-web`` runs this too).
     """
     prog = prog or program_name("leads-bot", "bot")
-    parse_args(prog, DESCRIPTION, argv)
+    parse_args(prog, DESCRIPTION, SETTINGS_HELP, argv)
     settings = start(load_bot_settings, prog)
     mode = "Socket Mode" if settings.slack_app_token else "HTTP (POST /slack/events)"
     log.info("starting the Leads bot on port %d; Slack requests via %s", settings.port, mode)

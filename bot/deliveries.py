@@ -103,6 +103,13 @@ class Delivery(BaseModel):
     """The state the parent message shows now."""
     done: bool = False
 
+    def chosen(self, count: int) -> list[int]:
+        """The positions of the leads this answer posts, out of a search's ``count`` leads:
+        ``only`` (those in range), or every one."""
+        if self.only is None:
+            return list(range(count))
+        return sorted({position for position in self.only if 0 <= position < count})
+
     def to_hash(self) -> dict[str, str]:
         """Flat string fields for ``HSET`` (short values: Redis's compact encoding)."""
         fields = {

@@ -186,7 +186,7 @@ class Deliverer:
             counts = DeskCounts(
                 new=plan.shown - len(plan.shared),
                 shared_before=len(plan.shared),
-                muted_hidden=plan.hidden,
+                muted_hidden=plan.muted_authors,
             )
         shown = [position for group in plan.groups for position in group] if plan else []
         states = await self.desk.states(
@@ -209,13 +209,16 @@ class Deliverer:
         if delivery.watch_line is not None:
             header = dataclasses.replace(header, watch_line=delivery.watch_line)
             counts = None  # the watch's line already says what is new and what was seen
+        # An assistant may have shared a few of the leads: the summary is of those alone.
+        chosen = delivery.chosen(len(leads))
         summary = parent_summary(
             header,
             search,
-            leads,
+            [leads[position] for position in chosen],
             reused=delivery.reused,
             desk=counts,
             export=delivery.delivery_id if plan is not None else None,
+            chosen_from=None if delivery.only is None else len(leads),
         )
         await update_message(self.slack, delivery.channel_id, delivery.parent_ts, summary)
         await self.deliveries.record(delivery.delivery_id, status_shown=search.status.value)

@@ -26,6 +26,7 @@ from shared._awaitable import settle
 from shared.models import Lead
 
 __all__ = [
+    "CLICK_MEMORY_SECONDS",
     "REASONS",
     "Claim",
     "DeskState",
@@ -44,6 +45,10 @@ REASONS: dict[str, str] = {
 }
 """Why a lead is not relevant: the short fixed list a card offers (code → words)."""
 
+CLICK_MEMORY_SECONDS = 600
+"""How long a click's ``trigger_id`` is remembered: twice Slack's 5-minute signature window,
+so a replay stamped anywhere inside it is recognised."""
+
 # KEYS[1]: the lead's desk hash. ARGV: user, now, ttl. Returns '' when the claim is ours
 # (new, or already ours), else the user who holds it.
 _CLAIM = """
@@ -56,12 +61,14 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return ''
 """
 
-# KEYS[1]: the lead's desk hash. ARGV: user. Returns '' when released (or nobody held it),
-# else the user who holds it (only they may release it).
+# KEYS[1]: the lead's desk hash. ARGV: user, ttl. Returns '' when released (or nobody held
+# it), else the user who holds it (only they may release it). A release is a change: what
+# the hash still holds (where it was shared, a dismissal) is kept for ``ttl`` from now.
 _RELEASE = """
 local holder = redis.call('HGET', KEYS[1], 'claimed_by')
 if holder and holder ~= ARGV[1] then return holder end
 redis.call('HDEL', KEYS[1], 'claimed_by', 'claimed_at')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return ''
 """
 
@@ -154,12 +161,26 @@ class Claim:
     name: str
     """The author's name when claimed (untrusted text, kept short)."""
     at: float
+    thread: str | None = None
+    """A permalink to the card's thread, when Slack gave one. Kept with the claim because
+    the thread's own plan expires with its search (a week), and a claim lives longer."""
+
+    @property
+    def ref(self) -> str:
+        """The card's reference (``<delivery_id>|<position>``), as its buttons carry it."""
+        return f"{self.delivery_id}|{self.position}"
 
     def to_json(self) -> str:
         """Stored in the person's claims hash."""
-        return json.dumps(
-            {"d": self.delivery_id, "p": self.position, "n": self.name[:80], "at": self.at}
-        )
+        data: dict[str, object] = {
+            "d": self.delivery_id,
+            "p": self.position,
+            "n": self.name[:80],
+            "at": self.at,
+        }
+        if self.thread:
+            data["t"] = self.thread
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, field_name: str, raw: str) -> Claim | None:
@@ -167,10 +188,17 @@ class Claim:
         channel_id, _, key = field_name.partition("|")
         try:
             data = json.loads(raw)
+            thread = data.get("t")  # absent from claims stored before it was kept
             return cls(
-                channel_id, key, str(data["d"]), int(data["p"]), str(data["n"]), float(data["at"])
+                channel_id,
+                key,
+                str(data["d"]),
+                int(data["p"]),
+                str(data["n"]),
+                float(data["at"]),
+                thread if isinstance(thread, str) and thread else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
 
@@ -192,6 +220,17 @@ class DeskStore:
 
     def _key(self, team_id: str, channel_id: str, key: str) -> str:
         return self.keys.desk(team_id, channel_id, key)
+
+    async def first_time(self, click_id: str) -> bool:
+        """True the first time a click is taken; False for the same click again.
+
+        A signed request stays valid for 5 minutes, so a captured or retried click could
+        otherwise be sent again and again (a Not relevant, then its Undo, then …).
+        """
+        taken = await self.redis.set(
+            self.keys.click(click_id), "1", nx=True, ex=CLICK_MEMORY_SECONDS
+        )
+        return bool(taken)
 
     async def states(self, team_id: str, channel_id: str, keys: Sequence[str]) -> list[DeskState]:
         """The current state of each lead key, in one round trip."""
@@ -274,10 +313,27 @@ class DeskStore:
 
     async def release(self, team_id: str, channel_id: str, key: str, user_id: str) -> str | None:
         """Release ``user_id``'s claim: None when released, else who holds it instead."""
-        holder = await self._release(keys=[self._key(team_id, channel_id, key)], args=[user_id])
+        holder = await self._release(
+            keys=[self._key(team_id, channel_id, key)], args=[user_id, str(self.retention)]
+        )
         if holder:
             return str(holder)
         await settle(self.redis.hdel(self.keys.claims_of(team_id, user_id), f"{channel_id}|{key}"))
+        return None
+
+    async def listed_claim(self, team_id: str, user_id: str, ref: str) -> Claim | None:
+        """The claim ``user_id``'s App Home lists for the card ``ref``, held or not.
+
+        It says which channel and lead the card is, when the card's own data (its search's
+        delivery, results and thread plan) has expired but the claim has not.
+        """
+        listed: dict[str, str] = await settle(
+            self.redis.hgetall(self.keys.claims_of(team_id, user_id))
+        )
+        for field_name, raw in listed.items():
+            claim = Claim.from_json(field_name, raw)
+            if claim is not None and claim.ref == ref:
+                return claim
         return None
 
     async def claims_of(self, team_id: str, user_id: str) -> list[Claim]:
@@ -313,6 +369,12 @@ class DeskStore:
             await pipe.execute()
 
     async def undo_dismiss(self, team_id: str, channel_id: str, key: str) -> None:
-        """Take a "not relevant" back: the author shows in this channel's results again."""
+        """Take a "not relevant" back: the author shows in this channel's results again.
+
+        Like every change, it renews the lead's retention (what the hash still holds).
+        """
         name = self._key(team_id, channel_id, key)
-        await settle(self.redis.hdel(name, "dismissed_by", "dismissed_at", "reason"))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(name, "dismissed_by", "dismissed_at", "reason")
+            pipe.expire(name, self.retention)
+            await pipe.execute()

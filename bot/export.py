@@ -1,5 +1,8 @@
 """**Export CSV** under a search's summary: the thread's leads, as a file in the thread.
 
+The thread's leads are those posted to it: every lead of the search, or only the ones an
+assistant chose to share (``Delivery.only``), muted authors' among them marked as such.
+
 The click is acked at once; the file is then built from what Redis holds (the results, the
 thread's plan, the desk's state now) and uploaded into the thread with Slack's v2 upload
 (``files.getUploadURLExternal`` + ``files.completeUploadExternal``, through slack_sdk's
@@ -19,8 +22,9 @@ from bot.context import BotContext
 from bot.delivery import UNREACHABLE
 from bot.desk import lead_key
 from bot.messages import error_code
-from bot.triage import CardClick, Say
+from bot.triage import CardClick, Say, out_of_reach
 from bot.views.export import thread_csv
+from bot.views.formatting import plural
 from bot.views.notices import click_notice
 from bot.views.text import mention
 from bot.views.thread import ThreadPlan
@@ -38,8 +42,11 @@ async def export_thread(
     """Upload the thread of the delivery ``click.value`` as a CSV file into that thread."""
     deliveries = bot.services.deliveries
     delivery = await deliveries.get(click.value)
-    if delivery is None or delivery.channel_id != click.channel_id:
+    if delivery is None:
         await say(click_notice("expired"))
+        return
+    if out_of_reach(delivery, click.team_id, click.channel_id):
+        await say(click_notice("no_access"))
         return
     leads = await bot.runtime.store.get_results(delivery.request_id)
     kept = await deliveries.thread_plan(delivery.delivery_id)
@@ -55,11 +62,15 @@ async def export_thread(
     where = {"request_id": delivery.request_id, "user_id": click.user_id}
     try:
         async with lock:
+            # The thread's leads: the few an assistant chose, or all (muted ones included).
+            chosen = delivery.chosen(len(leads))
             states = await bot.services.desk.states(
-                delivery.team_id, delivery.channel_id, [lead_key(lead) for lead in leads]
+                delivery.team_id, delivery.channel_id, [lead_key(leads[i]) for i in chosen]
             )
             shown = {position for group in plan.groups for position in group}
-            data = thread_csv(leads, dict(enumerate(states)), plan.shared, shown)
+            data = thread_csv(
+                leads, dict(zip(chosen, states, strict=True)), plan.shared, shown, chosen
+            )
             await client.files_upload_v2(
                 channel=delivery.channel_id,
                 thread_ts=delivery.parent_ts,
@@ -67,7 +78,7 @@ async def export_thread(
                 filename=f"leads-{delivery.request_id[:12]}.csv",
                 title="Leads (CSV)",
                 initial_comment=f"{mention(click.user_id)} exported this thread's "
-                f"{len(leads)} leads.",
+                f"{plural(len(chosen), 'lead')}.",
             )
     except SlackApiError as err:
         if error_code(err) not in UNREACHABLE | {"not_in_channel"}:

@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.context import BotContext
 from bot.deliveries import SLACK
 from bot.desk import lead_key
-from bot.triage import Card, CardClick, load_card, rerender_card
+from bot.triage import Card, CardClick, load_card, out_of_reach, rerender_card
 from bot.views.blocks import SlackMessage
-from bot.views.home import home_view
+from bot.views.home import HOME_RELEASE, home_view
 from bot.views.notices import click_notice
 from bot.views.text import mention
 from bot.views.thread import ThreadPlan
@@ -35,8 +35,11 @@ async def publish_home(
 ) -> None:
     """Build and publish ``user_id``'s App Home from Redis (``notice`` on top, if any)."""
     claims = await bot.services.desk.claims_of(team_id, user_id)
-    plans = await bot.services.deliveries.thread_plans([c.delivery_id for c in claims])
-    threads = [ThreadPlan.model_validate_json(p).link if p else None for p in plans]
+    # Claims keep their thread's link; older ones (kept without it) read the thread's plan,
+    # while it lasts.
+    unlinked = list(dict.fromkeys(c.delivery_id for c in claims if c.thread is None))
+    plans = dict(zip(unlinked, await bot.services.deliveries.thread_plans(unlinked), strict=True))
+    threads = [claim.thread or _plan_link(plans.get(claim.delivery_id)) for claim in claims]
     recent = await bot.runtime.store.recent(_RECENT_SCANNED)
     mine = [
         search
@@ -56,6 +59,11 @@ async def publish_home(
     log.info("app home published", extra={"user_id": user_id, "claims": len(claims)})
 
 
+def _plan_link(plan: str | None) -> str | None:
+    """The thread's permalink from its kept plan (JSON), if any."""
+    return ThreadPlan.model_validate_json(plan).link if plan else None
+
+
 @dataclass(frozen=True)
 class HomeRelease:
     """A release from the App Home, recorded: what to show once Slack has its ack."""
@@ -64,23 +72,43 @@ class HomeRelease:
     card: Card | None
     """The released card, to re-render in its channel; None when nothing was released."""
     notice: str | None
-    """What could not be done, said at the top of the home."""
+    """What to say at the top of the home: what could not be done, or not all of it."""
 
 
 async def record_home_release(bot: BotContext, team_id: str, user_id: str, ref: str) -> HomeRelease:
-    """Release a claim from the App Home — before the ack, so an acked click is never lost."""
-    click = CardClick("home_release", ref, user_id, "", "")
-    parsed = click.parse()
+    """Release a claim from the App Home — before the ack, so an acked click is never lost.
+
+    The claim itself says which channel and lead it is, so it can be released for as long
+    as it is kept (``LEADS_DESK_RETENTION_DAYS``), even once its search's results, and so
+    its card's data, have expired (after a week); the card is re-rendered while they last.
+    """
+    desk = bot.services.desk
+    claim = await desk.listed_claim(team_id, user_id, ref)
+    parsed = CardClick(HOME_RELEASE, ref, user_id, "", "", team_id=team_id).parse()
     card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
-    if card is None:
-        return HomeRelease(team_id, None, click_notice("expired").text)
-    delivery = card.delivery
-    key = lead_key(card.leads[card.position])
-    holder = await bot.services.desk.release(delivery.team_id, delivery.channel_id, key, user_id)
+    if claim is None:
+        # Not listed for this person (released elsewhere, or never theirs): the card says.
+        if card is None:
+            return HomeRelease(team_id, None, click_notice("expired").text)
+        if out_of_reach(card.delivery, team_id):
+            log.warning("a home release of another workspace's card; refused")
+            return HomeRelease(team_id, None, click_notice("no_access").text)
+        delivery = card.delivery
+        where = (delivery.team_id, delivery.channel_id, lead_key(card.leads[card.position]))
+    else:
+        where = (team_id, claim.channel_id, claim.lead_key)
+        if card is not None and (
+            out_of_reach(card.delivery, team_id, claim.channel_id)
+            or lead_key(card.leads[card.position]) != claim.lead_key
+        ):
+            card = None  # not the claimed lead's card: release the claim, leave that card be
+    holder = await desk.release(*where, user_id)
     if holder is not None:
         notice = click_notice("release_not_yours", who=mention(holder)).text
-        return HomeRelease(delivery.team_id, None, notice)
-    return HomeRelease(delivery.team_id, card, None)
+        return HomeRelease(team_id, None, notice)
+    if card is None:
+        return HomeRelease(team_id, None, click_notice("released_card_gone").text)
+    return HomeRelease(team_id, card, None)
 
 
 async def show_home_release(

@@ -45,7 +45,7 @@ from bot.deliveries import DeliveryStore
 from bot.delivery import Deliverer, DeliveryOutcome
 from bot.desk import DeskStore
 from bot.intake import CommandStore, Intake, IntakeOutcome
-from bot.share import SHARE_JOB, share_to_slack
+from bot.share import SHARE_JOB, SHARE_RESULT_SECONDS, share_to_slack
 from bot.spool import CommandSpool
 from bot.watching import CREATE_JOB, WatchBusyError, Watching, create_watch_for_assistant
 from shared.runtime import Runtime
@@ -270,7 +270,13 @@ def build_worker(arq_redis: ArqRedis, services: BotServices, *, poll_delay: floa
             func(run_command, name="run_command", max_tries=20, timeout=300),
             func(deliver, name="deliver", max_tries=20, timeout=300),
             # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
-            func(share_to_slack, name=SHARE_JOB, max_tries=3, timeout=60, keep_result=600),
+            func(
+                share_to_slack,
+                name=SHARE_JOB,
+                max_tries=3,
+                timeout=60,
+                keep_result=SHARE_RESULT_SECONDS,
+            ),
             func(run_watch, name="run_watch", max_tries=20, timeout=300),
             # Its outcome is what the MCP tool that queued it answers: kept 10 minutes.
             func(

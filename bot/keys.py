@@ -36,12 +36,16 @@ The team desk (``bot/desk.py``), per workspace ``T``, channel ``C`` and lead key
   (time, parent ``ts``, permalink). ``k`` is 128 bits of SHA-256 of the author's normalized
   profile URL (or of the post's URL, also recorded for "shared before").
 - ``leads:desk:claims:T:<user>`` — hash: ``<channel>|<k>`` → where the person's claim is
-  (delivery, card, the author's name), listed in their App Home; checked against the lead's
-  own state when read.
+  (delivery, card, the author's name, the thread's permalink), listed in their App Home;
+  checked against the lead's own state when read. It outlives the search's keys (a week),
+  so Release in the App Home goes by ``<channel>|<k>``, not by the card.
 - ``leads:lock:message:C:<ts>`` — string: serialises re-rendering one thread reply after
   clicks (TTL: 10 s).
 - ``leads:lock:export:{rid}:<n>`` — string: held while one thread's CSV export is built and
   uploaded (TTL: 60 s).
+- ``leads:click:<digest>`` — string: a card click already taken, by 128 bits of SHA-256 of
+  its ``trigger_id``, so the same signed request sent again changes nothing (TTL: 10
+  minutes, twice the signature's 5-minute window).
 
 Shared (TTL refreshed to 30 days at every write):
 
@@ -51,12 +55,15 @@ Shared (TTL refreshed to 30 days at every write):
   worker's requeue pass re-queues those past their deadline.
 - ``leads:jobs`` — arq's queue of this prefix (``shared/state/keys.py``; the sweep keeps a
   TTL on it).
-- ``leads:share:<fingerprint>`` — string (JSON): where a search was shared into a channel
-  from an assistant, so asking again posts nothing twice (TTL: a day).
+- ``leads:share:<fingerprint>`` — string (JSON): one share of a search into a channel from
+  an assistant, step by step — "posting" (set NX before the parent is posted; TTL: the job's
+  answer, 10 minutes), then the parent's channel and ``ts``, then where it was shared — so
+  neither a resumed job nor asking again posts twice (TTL: a day).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from shared.state.keys import Keys
@@ -103,6 +110,11 @@ class BotKeys:
         request_id, _, number = delivery_id.rpartition(":")
         return f"{self.prefix}:replies:{{{request_id}}}:{number}"
 
+    def click(self, click_id: str) -> str:
+        """Marks one card click (Slack's ``trigger_id``) as taken."""
+        digest = hashlib.sha256(click_id.encode()).hexdigest()[:32]
+        return f"{self.prefix}:click:{digest}"
+
     def claims_of(self, team_id: str, user_id: str) -> str:
         """What one person has claimed, for their App Home."""
         return f"{self.prefix}:desk:claims:{team_id}:{user_id}"
@@ -139,5 +151,5 @@ class BotKeys:
         return Keys(self.prefix).jobs
 
     def share(self, fingerprint: str) -> str:
-        """One share of a search into a channel from an assistant: where it was posted."""
+        """One share of a search into a channel from an assistant: how far it got."""
         return f"{self.prefix}:share:{fingerprint}"

@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError, load_settings
 
-__all__ = ["configure_bot_logging", "load_bot_settings", "parse_args", "program_name", "start"]
+__all__ = [
+    "SETTINGS_HELP",
+    "configure_bot_logging",
+    "load_bot_settings",
+    "parse_args",
+    "program_name",
+    "start",
+]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ settings (environment, or .env in the working directory; see .env.example):
   PORT                  the HTTP port (default 3000; every interface)
   LEADS_RUN_SWEEP       false when separate workers run the background work
 exit status 2: a missing or invalid setting (the message names it)."""
+"""The bot's settings, for ``leads-bot --help`` (the worker has its own: ``bot.worker``)."""
 
 
 def program_name(console_script: str, module: str) -> str:
@@ -39,16 +47,17 @@ def program_name(console_script: str, module: str) -> str:
 
 
 def parse_args(
-    prog: str, description: str, argv: Sequence[str] | None = None
+    prog: str, description: str, settings_help: str, argv: Sequence[str] | None = None
 ) -> argparse.Namespace:
     """The bot processes' command line: no options, but ``--help`` says what they need.
 
     Settings come from the environment, so ``--help`` must answer before they are read.
+    ``settings_help`` is the process's own list: the bot and the worker need different ones.
     """
     parser = argparse.ArgumentParser(
         prog=prog,
         description=description,
-        epilog=SETTINGS_HELP,
+        epilog=settings_help,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser.parse_args(argv)

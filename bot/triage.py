@@ -9,8 +9,9 @@ plan and the desk's state now, one re-render at a time per message, so two click
 reply never undo each other.
 
 What cannot be done is said to the person who clicked, ephemerally and in a sentence: the
-search's results have expired, the lead is someone else's, or the message can no longer be
-edited (their change is still saved).
+search's results have expired, the card belongs to another channel or workspace than the
+click came from, the lead is someone else's, or the message can no longer be edited (their
+change is still saved).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "Recorded",
     "Say",
     "load_card",
+    "out_of_reach",
     "record_card_click",
     "rerender_card",
     "show_card_click",
@@ -63,6 +65,11 @@ class CardClick:
     user_id: str
     channel_id: str
     message_ts: str
+    click_id: str = ""
+    """Slack's ID for this one interaction (its ``trigger_id``): the same request sent again
+    carries the same one. Empty when there is none (a click in the App Home)."""
+    team_id: str = ""
+    """The workspace the click came from (the payload's ``team.id``)."""
 
     def parse(self) -> tuple[str, int, str] | None:
         """(delivery ID, position, reason code), or None for a value we did not write."""
@@ -94,21 +101,39 @@ class Recorded:
     """A click recorded on the desk: what to show for it once Slack has its ack."""
 
     card: Card | None
-    """The clicked card; None when its data is gone."""
+    """The clicked card; None when its data is gone, or the click was already taken."""
     notice: SlackMessage | None = None
     """What to tell the clicker, only them."""
     rerender: bool = False
     """The desk changed (or someone else's claim should show): re-render the card."""
 
 
+def out_of_reach(delivery: Delivery, team_id: str, channel_id: str | None = None) -> bool:
+    """Whether a click from workspace ``team_id`` (and, for a click in a message, channel
+    ``channel_id``) may not change ``delivery``'s cards: it came from elsewhere.
+
+    A value from one channel's card pasted into another's payload is refused, whatever it
+    names. A delivery that does not know its workspace (``""``) is judged by its channel.
+    """
+    other_team = bool(delivery.team_id) and team_id != delivery.team_id
+    return other_team or (channel_id is not None and channel_id != delivery.channel_id)
+
+
 async def record_card_click(bot: BotContext, click: CardClick) -> Recorded:
     """Apply one click to the desk — before its ack, so an acked click is never lost."""
     where = {"user_id": click.user_id, "channel_id": click.channel_id}
+    if click.click_id and not await bot.services.desk.first_time(click.click_id):
+        # A replay or a retry of a click already taken: acked, and nothing happens again.
+        log.info("a card click already taken; ignored", extra=where)
+        return Recorded(None)
     parsed = click.parse()
     card = await load_card(bot, parsed[0], parsed[1]) if parsed is not None else None
-    if card is None or card.delivery.channel_id != click.channel_id:
+    if card is None:
         log.info("click on a card whose data is gone", extra=where)
         return Recorded(None, click_notice("expired"))
+    if out_of_reach(card.delivery, click.team_id, click.channel_id):
+        log.warning("click on a card of another channel or workspace; refused", extra=where)
+        return Recorded(None, click_notice("no_access"))
     desk = bot.services.desk
     team, channel = card.delivery.team_id, card.delivery.channel_id
     key = lead_key(card.leads[card.position])
@@ -116,7 +141,13 @@ async def record_card_click(bot: BotContext, click: CardClick) -> Recorded:
     if click.action_id == CLAIM:
         lead = card.leads[card.position]
         claim = Claim(
-            channel, key, card.delivery.delivery_id, card.position, author_name(lead), time.time()
+            channel,
+            key,
+            card.delivery.delivery_id,
+            card.position,
+            author_name(lead),
+            time.time(),
+            thread=card.plan.link,  # the App Home links to it after the plan has expired
         )
         holder = await desk.claim(team, click.user_id, claim)
         if holder is not None:

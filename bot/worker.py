@@ -17,7 +17,7 @@ from bot.slack_client import create_slack_client
 from bot.startup import parse_args, program_name, start
 from shared.settings import Settings, SettingsError, load_settings
 
-__all__ = ["load_worker_settings", "main", "run_worker"]
+__all__ = ["SETTINGS_HELP", "load_worker_settings", "main", "run_worker"]
 
 log = logging.getLogger("bot.worker")
 
@@ -70,10 +70,29 @@ DESCRIPTION = (
 )
 
 
+SETTINGS_HELP = """\
+settings (environment, or .env in the working directory; see .env.example):
+  SLACK_BOT_TOKEN       the bot token (xoxb-...); required: deliveries post to Slack
+  REDIS_URL             the Redis the web processes use; required (no in-process store)
+  REDIS_SSL_CERT_REQS, REDIS_SSL_CA_CERTS   certificate checks for a rediss:// URL
+  NYNE_API_KEY, NYNE_API_SECRET   the API credentials; required (no embedded sandbox)
+  NYNE_BASE_URL         the API's URL (for local runs: a `leads sandbox`)
+  PUBLIC_BASE_URL       where the API reaches the web process's callback route, for the
+                        searches started here (watch runs, requeued /leads commands);
+                        unset means polling
+  Unused here (no web server): SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, PORT.
+exit status 2: a missing or invalid setting (the message names it)."""
+"""The worker's settings, for ``leads-worker --help``: what ``load_worker_settings`` checks.
+
+Not the bot's list: the worker serves no HTTP, and it refuses the in-process store and the
+embedded sandbox that the bot falls back to.
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Load settings, configure logging and work until SIGINT/SIGTERM."""
     prog = program_name("leads-worker", "bot.worker")
-    parse_args(prog, DESCRIPTION, argv)
+    parse_args(prog, DESCRIPTION, SETTINGS_HELP, argv)
     settings = start(load_worker_settings, prog)
     asyncio.run(_serve(settings))
 

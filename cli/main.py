@@ -8,28 +8,25 @@ and errors go to stderr, so piped output stays machine-readable.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import redis.exceptions
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from cli.exit_codes import EXIT_CODES_HELP, ExitCode
-from cli.output import OutputFormat, render, search_summary
+from cli.output import OutputFormat, render, render_watches, search_summary, watch_row
 from sandbox.launch import embedded_sandbox
 from shared.errors import (
     APIError,
     AuthenticationError,
+    InternalServerError,
     InvalidDescriptionError,
     InvalidRequestIdError,
     LookupLimitError,
@@ -50,7 +47,6 @@ from shared.validation import validate_description
 from shared.watch.runner import RunOutcome, SeenSetDelivery, WatchRunner
 from shared.watch.schedule import parse_schedule
 from shared.watch.store import (
-    Watch,
     WatchCapError,
     WatchError,
     WatchNotFoundError,
@@ -162,6 +158,17 @@ def _run(work: Callable[[Settings], Coroutine[Any, Any, ExitCode]], *, verbose: 
         )
     except NotFoundError:
         _fail(ExitCode.NOT_FOUND, "no search with that request ID.")
+    except InternalServerError as err:
+        if err.request is None or err.request.method != "POST":
+            _fail(ExitCode.API_ERROR, f"{err.message} Try again in a minute.")
+        # Not retried: a POST answered 5xx may have created the search, and a second POST a
+        # second, billed one. No request ID came back, so nothing here can look it up.
+        _fail(
+            ExitCode.API_ERROR,
+            "the Person Leads API failed while taking the search (an error on its side). It "
+            "may or may not have started it, and sent back no request ID, so it was not sent "
+            "again. Run the command again if you still want it: it may then run twice.",
+        )
     except APIError as err:
         _fail(ExitCode.API_ERROR, f"{err.message} Try again in a minute.")
     except (redis.exceptions.RedisError, OSError) as err:
@@ -408,60 +415,11 @@ watch_app = typer.Typer(
 app.add_typer(watch_app, name="watch")
 
 
-def _watch_row(watch: Watch, credits: int) -> dict[str, Any]:
-    """A watch's facts, for JSON output and the table."""
-    last = watch.last
-
-    def when(at: float | None) -> str | None:
-        return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds") if at else None
-
-    return {
-        "watch_id": watch.watch_id,
-        "description": watch.description,
-        "schedule": watch.schedule,
-        "channel_id": watch.origin.channel_id,
-        "paused": watch.paused,
-        "pause_reason": watch.pause_reason or None,
-        "next_run_at": when(watch.next_at),
-        "last_run_at": when(last.at) if last else None,
-        "last_run": last.status if last else None,
-        "last_new": last.new if last else 0,
-        "last_seen": last.seen if last else 0,
-        "credits_30_days": credits,
-    }
-
-
 def _print_watches(rows: list[dict[str, Any]], fmt: OutputFormat) -> None:
     """Watches on stdout in ``fmt`` (one row each)."""
-    if fmt is OutputFormat.JSON:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.JSONL:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
-        out = io.StringIO()
-        fields = list(rows[0]) if rows else ["watch_id"]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        print(out.getvalue(), end="")
-    else:
-        table = Table(title=f"{len(rows)} watches")
-        for column in ("ID", "Schedule", "Where", "Next run", "Last run", "Credits (30 d)"):
-            table.add_column(column)
-        for row in rows:
-            last = row["last_run"] or "not run yet"
-            if row["last_run"] in ("found", "nothing_new"):
-                last = f"{row['last_new']} new, {row['last_seen']} seen ({row['last_run_at']})"
-            table.add_row(
-                row["watch_id"],
-                row["schedule"],
-                Text(clean(row["channel_id"] or "get_new_leads")),
-                "paused" if row["paused"] else str(row["next_run_at"]),
-                Text(clean(str(last))),
-                str(row["credits_30_days"]),
-            )
-        Console(highlight=False).print(table)
+    text = render_watches(fmt, rows, Console(highlight=False))
+    if text:
+        print(text)
 
 
 def _watch_failure(err: WatchError) -> NoReturn:
@@ -494,7 +452,7 @@ def watch_add(
                 )
             except WatchError as err:
                 _watch_failure(err)
-            _print_watches([_watch_row(watch, 0)], _pick_format(fmt))
+            _print_watches([watch_row(watch, 0)], _pick_format(fmt))
             _say(
                 f"Each run costs at most {runtime.watches.budget.requests_per_run} API requests "
                 "and 1 credit. Bot workers run it on schedule; `leads watch run "
@@ -516,7 +474,7 @@ def watch_list(
         async with _open_runtime(settings) as runtime:
             watches = runtime.watches
             found = await watches.every(limit=1000)
-            rows = [_watch_row(w, await watches.credits(w.watch_id)) for w in found]
+            rows = [watch_row(w, await watches.credits(w.watch_id)) for w in found]
             _print_watches(rows, _pick_format(fmt))
             return ExitCode.OK
 

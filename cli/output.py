@@ -1,4 +1,5 @@
-"""Rendering search results for people (a table) and for programs (JSON, JSON lines, CSV).
+"""Rendering search results and watches for people (a table) and for programs (JSON, JSON
+lines, CSV).
 
 Everything a search brings back (post text, names, headlines, links, platform, error text)
 comes from strangers on social media or from the API, and the description from whoever
@@ -16,6 +17,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -25,9 +27,10 @@ from rich.text import Text
 
 from shared.models import Lead
 from shared.state.records import SearchRecord
-from shared.untrusted import csv_cell, is_hidden, one_line, safe_url
+from shared.untrusted import clean, csv_cell, is_hidden, one_line, safe_url
+from shared.watch.store import Watch
 
-__all__ = ["OutputFormat", "render", "search_summary"]
+__all__ = ["OutputFormat", "render", "render_watches", "search_summary", "watch_row"]
 
 CSV_COLUMNS = (
     "name",
@@ -165,3 +168,68 @@ def _table(record: SearchRecord, leads: Sequence[Lead]) -> Table:
 def _trim(text: str, limit: int) -> str:
     text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _when(at: float | None) -> str | None:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds") if at else None
+
+
+def watch_row(watch: Watch, credits: int) -> dict[str, Any]:
+    """A watch's facts, as data: one JSON object, CSV row or table row."""
+    last = watch.last
+    return {
+        "watch_id": watch.watch_id,
+        "description": watch.description,
+        "schedule": watch.schedule,
+        "channel_id": watch.origin.channel_id,
+        "paused": watch.paused,
+        "pause_reason": watch.pause_reason or None,
+        "next_run_at": _when(watch.next_at),
+        "last_run_at": _when(last.at) if last else None,
+        "last_run": last.status if last else None,
+        "last_new": last.new if last else 0,
+        "last_seen": last.seen if last else 0,
+        "credits_30_days": credits,
+    }
+
+
+def render_watches(
+    fmt: OutputFormat, rows: Sequence[dict[str, Any]], console: Console
+) -> str | None:
+    """The text to print on stdout for ``fmt`` (the table is printed on ``console``).
+
+    A description was typed by someone, maybe not the reader: it goes out as search results
+    do, exact but with every hidden character escaped in JSON, through
+    :func:`shared.untrusted.csv_cell` in CSV, and cleaned in the table.
+    """
+    if fmt is OutputFormat.JSON:
+        return _json(list(rows), indent=2)
+    if fmt is OutputFormat.JSONL:
+        return "\n".join(_json(row) for row in rows)
+    if fmt is OutputFormat.CSV:
+        buffer = io.StringIO()
+        fields = list(rows[0]) if rows else ["watch_id"]
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
+        return buffer.getvalue().rstrip("\n")
+    table = Table(title=f"{len(rows)} watches")
+    for column in ("ID", "Schedule", "Description", "Where", "Next run", "Last run"):
+        table.add_column(column)
+    table.add_column("Credits (30 d)")
+    for row in rows:
+        last = row["last_run"] or "not run yet"
+        if row["last_run"] in ("found", "nothing_new"):
+            last = f"{row['last_new']} new, {row['last_seen']} seen ({row['last_run_at']})"
+        table.add_row(
+            row["watch_id"],
+            row["schedule"],
+            Text(one_line(row["description"])),
+            Text(one_line(row["channel_id"] or "get_new_leads")),
+            "paused" if row["paused"] else str(row["next_run_at"]),
+            Text(clean(str(last))),
+            str(row["credits_30_days"]),
+        )
+    console.print(table)
+    return None

@@ -19,6 +19,7 @@ from shared.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    InternalServerError,
     InvalidDescriptionError,
     InvalidRequestIdError,
     LookupLimitError,
@@ -85,6 +86,20 @@ def tool_errors(request_id: str | None = None) -> Iterator[None]:
         # The API's own words, which are untrusted text like any other it sends.
         reason, _ = clean_text(err.message, ERROR_CHARS)
         raise ToolError(f"The Person Leads API rejected the request: {reason}") from err
+    except InternalServerError as err:
+        # Not retried: a POST answered 5xx may have created the search, and a second POST a
+        # second, billed one. No request_id came back, so this server cannot look for it.
+        log.warning("the API failed (HTTP %d)", err.status_code, exc_info=True)
+        if err.request is not None and err.request.method != "POST":
+            raise ToolError(
+                "The Person Leads API failed (an error on its side); try again in a minute."
+            ) from err
+        raise ToolError(
+            "The Person Leads API failed while taking this search (an error on its side). It "
+            "may or may not have created it, and sent back no request_id, so list_searches "
+            "cannot show it and Leads did not send it again. Tell the person; call search_leads "
+            "again only if they still want it, as that may run the search twice."
+        ) from err
     except APIError as err:
         log.warning("API unavailable: %s", type(err).__name__, exc_info=True)
         raise ToolError(

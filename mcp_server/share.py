@@ -23,10 +23,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from shared.state.connection import load_job
 
-__all__ = ["SHARE_JOB", "ShareAnswer", "check_channel", "queue_share"]
+__all__ = ["INTERRUPTED", "SHARE_JOB", "ShareAnswer", "check_channel", "queue_share"]
 
 SHARE_JOB = "share_to_slack"
 """The bot's job that posts the share (``bot.share.SHARE_JOB``: a test keeps them equal)."""
+INTERRUPTED = "share_interrupted"
+"""The job's error when an earlier run stopped while posting (``bot.share.IN_DOUBT``)."""
 WAIT_SECONDS = 20.0
 """How long the tool waits for the bot's answer before saying it is queued."""
 

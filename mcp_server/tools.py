@@ -21,7 +21,7 @@ from pydantic import Field
 
 from mcp_server._errors import tool_errors
 from mcp_server.models import SearchList, SearchOutcome, ShareOutcome
-from mcp_server.share import DISABLED, check_channel, queue_share
+from mcp_server.share import DISABLED, INTERRUPTED, check_channel, queue_share
 from mcp_server.views import (
     DEFAULT_MAX_RESULTS,
     MAX_RESULTS,
@@ -375,6 +375,12 @@ def _share_outcome(answer: dict[str, Any] | None, channel: str, leads: int | Non
             )
         if error == "unknown_search":
             raise ToolError("The Slack bot does not know that search any more; run it again.")
+        if error == INTERRUPTED:
+            raise ToolError(
+                f"The Slack bot was interrupted while posting this share, so it may already be "
+                f"in {channel}: ask the person to look there. If it is not, call share_to_slack "
+                "again in 10 minutes."
+            )
         raise ToolError(
             f"No channel {channel} that the Leads bot can post in ({error}): check the name, "
             "or give the channel's ID; for a private channel, `/invite @Leads` first."

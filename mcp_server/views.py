@@ -24,11 +24,14 @@ from mcp_server.models import (
     SearchList,
     SearchOutcome,
     SearchSummary,
+    WatchList,
+    WatchSummary,
 )
 from shared.models import Lead
 from shared.queue import QueuedSearch, QueueStage
 from shared.state.records import SearchRecord, SearchState
 from shared.untrusted import one_line, safe_url
+from shared.watch.store import Watch
 
 __all__ = [
     "DEFAULT_MAX_RESULTS",
@@ -42,6 +45,9 @@ __all__ = [
     "search_list",
     "search_list_text",
     "search_outcome",
+    "watch_list",
+    "watch_list_text",
+    "watch_summary",
 ]
 
 DEFAULT_MAX_RESULTS = 10
@@ -397,3 +403,54 @@ def search_list_text(listing: SearchList) -> str:
     if listing.next_action:
         lines.append(f"Next: {listing.next_action}")
     return "\n".join(lines)
+
+
+def _at(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def watch_summary(watch: Watch, credits: int) -> WatchSummary:
+    """A watch as the watch tools show it.
+
+    Its description and pause reason were typed by people (or quote the API), and the model
+    reads them: they follow the text policy, on one line, like a search's description.
+    """
+    last = watch.last
+    return WatchSummary(
+        watch_id=watch.watch_id,
+        description=clean_text(watch.description, DESCRIPTION_CHARS)[0],
+        schedule=watch.schedule,
+        channel_id=_optional(watch.origin.channel_id, 30),
+        paused=watch.paused,
+        pause_reason=_optional(watch.pause_reason, DESCRIPTION_CHARS),
+        next_run_at=_at(watch.next_at),
+        last_run_at=_at(last.at) if last else None,
+        last_run=_optional(last.status, 30) if last else None,
+        last_new=last.new if last else 0,
+        last_seen=last.seen if last else 0,
+        credits_30_days=credits,
+    )
+
+
+def watch_list(summaries: Sequence[WatchSummary]) -> WatchList:
+    """The answer of ``list_watches``."""
+    return WatchList(
+        watches=list(summaries),
+        count=len(summaries),
+        next_action="Call get_new_leads with a watch_id to read what it found."
+        if summaries
+        else "No watches yet: create_watch starts one.",
+    )
+
+
+def watch_list_text(listing: WatchList) -> str:
+    """A compact text form of :class:`WatchList`: one line per watch.
+
+    The summaries' text is already cleaned (:func:`watch_summary`), so no field can add a
+    line of its own.
+    """
+    lines = [
+        f"{w.watch_id} · {w.schedule} · {'paused' if w.paused else 'active'} · {w.description}"
+        for w in listing.watches
+    ]
+    return "\n".join(lines) or listing.next_action or ""

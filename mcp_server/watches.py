@@ -23,14 +23,13 @@ from mcp_server.models import (
     ScheduleName,
     WatchList,
     WatchOutcome,
-    WatchSummary,
 )
 from mcp_server.share import WAIT_SECONDS
 from mcp_server.tools import LeadsCtx, _origin, _state
-from mcp_server.views import lead_item
+from mcp_server.views import lead_item, watch_list, watch_list_text, watch_summary
 from shared.state.connection import load_job
 from shared.validation import validate_description
-from shared.watch.store import Watch, WatchError, WatchStore, check_watch_id
+from shared.watch.store import WatchError, WatchStore, check_watch_id
 
 __all__ = ["create_watch", "delete_watch", "get_new_leads", "list_watches"]
 
@@ -46,33 +45,11 @@ SLACK_DISABLED = (
 )
 
 
-def _at(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value else None
-
-
 def _watches(ctx: LeadsCtx) -> WatchStore:
     watches = _state(ctx).watches
     if watches is None:
         raise ToolError("Watches need this server's store; it is not open.")
     return watches
-
-
-def _summary(watch: Watch, credits: int) -> WatchSummary:
-    last = watch.last
-    return WatchSummary(
-        watch_id=watch.watch_id,
-        description=watch.description,
-        schedule=watch.schedule,
-        channel_id=watch.origin.channel_id,
-        paused=watch.paused,
-        pause_reason=watch.pause_reason or None,
-        next_run_at=_at(watch.next_at),
-        last_run_at=_at(last.at) if last else None,
-        last_run=last.status if last else None,
-        last_new=last.new if last else 0,
-        last_seen=last.seen if last else 0,
-        credits_30_days=credits,
-    )
 
 
 def _result(model: BaseModel, text: str) -> CallToolResult:
@@ -157,10 +134,11 @@ async def create_watch(
                 raise ToolError(err.message) from err
     if watch is None:
         raise ToolError("The watch was created and deleted at once; call list_watches.")
-    where = f"in {channel}" if channel else "for get_new_leads"
+    summary = watch_summary(watch, 0)
+    where = f"in {summary.channel_id}" if summary.channel_id else "for get_new_leads"
     when = watch.next_at and datetime.fromtimestamp(watch.next_at, UTC).strftime(_DATE)
     outcome = WatchOutcome(
-        watch=_summary(watch, 0),
+        watch=summary,
         max_requests_per_run=watches.budget.requests_per_run,
         next_action=f"Watch {watch.watch_id} runs {schedule} {where}; first run at {when}. "
         f'Call get_new_leads(watch_id="{watch.watch_id}") after it runs.',
@@ -174,19 +152,9 @@ async def list_watches(ctx: LeadsCtx) -> Annotated[CallToolResult, WatchList]:
     watches = _watches(ctx)
     with tool_errors():
         found = await watches.every(limit=100)
-        summaries = [_summary(w, await watches.credits(w.watch_id)) for w in found]
-    listing = WatchList(
-        watches=summaries,
-        count=len(summaries),
-        next_action="Call get_new_leads with a watch_id to read what it found."
-        if summaries
-        else "No watches yet: create_watch starts one.",
-    )
-    lines = [
-        f"{w.watch_id} · {w.schedule} · {'paused' if w.paused else 'active'} · {w.description}"
-        for w in summaries
-    ]
-    return _result(listing, "\n".join(lines) or listing.next_action or "")
+        summaries = [watch_summary(w, await watches.credits(w.watch_id)) for w in found]
+    listing = watch_list(summaries)
+    return _result(listing, watch_list_text(listing))
 
 
 async def delete_watch(
@@ -202,7 +170,7 @@ async def delete_watch(
         except WatchError as err:
             raise ToolError(f"{err.message} Call list_watches to see the watches.") from err
     outcome = WatchOutcome(
-        watch=_summary(watch, 0),
+        watch=watch_summary(watch, 0),
         max_requests_per_run=watches.budget.requests_per_run,
         next_action=f"Watch {watch.watch_id} is deleted.",
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MIN_REDACTED_LENGTH", "configure_logging"]
+__all__ = ["MIN_REDACTED_LENGTH", "MalformedRequestFilter", "configure_logging"]
 
 MIN_REDACTED_LENGTH = 6
 """Secrets shorter than this are not redacted. Blanking every "a" or "tok" in a line would
@@ -135,6 +135,49 @@ class JsonFormatter(_RedactingFormatter):
         return json.dumps(fields, default=str)
 
 
+# aiohttp's HTTP parse errors all derive from this class; matched by name so that the core
+# never imports aiohttp (import-linter contract "core").
+_PARSE_ERROR_MODULE = "aiohttp.http_exceptions"
+_PARSE_ERROR_BASE = "HttpProcessingError"
+_REMOTE_MAX = 64
+
+
+def _is_parse_error(exc: BaseException | None) -> bool:
+    return exc is not None and any(
+        cls.__module__ == _PARSE_ERROR_MODULE and cls.__name__ == _PARSE_ERROR_BASE
+        for cls in type(exc).__mro__
+    )
+
+
+class MalformedRequestFilter(logging.Filter):
+    """Turns aiohttp's "Error handling request" for a malformed request into one short line.
+
+    aiohttp logs every request its parser refuses (a header name with a control character,
+    a 60 KB header value, a bad request line) at ERROR with a traceback whose text holds the
+    raw bytes: anyone who can reach the port could write ~60 KB of their choosing into the
+    log per request, as errors. The client already got its 400, so we keep one WARNING of
+    bounded length that says who sent it and which check refused it — no traceback, no
+    bytes. Any other record passes untouched.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite a parse-error record in place; always keep the record."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if not _is_parse_error(exc):
+            return True
+        remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        record.msg = "malformed HTTP request from %s: %s"
+        record.args = (str(remote or "unknown")[:_REMOTE_MAX], type(exc).__name__)
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        # aiohttp logs a stray TLS handshake or non-HTTP probe at DEBUG: leave it there.
+        if record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
 def configure_logging(
     *, fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()
 ) -> None:
@@ -148,3 +191,6 @@ def configure_logging(
     # Libraries that log every request at INFO would drown the lifecycle lines.
     for noisy in ("httpx", "httpcore", "aiohttp.access", "arq.worker", "mcp", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestFilter) for f in server.filters):
+        server.addFilter(MalformedRequestFilter())

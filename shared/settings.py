@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     redis_ssl_cert_reqs: Literal["none", "optional", "required"] | None = None
     """How a ``rediss://`` connection checks the server's certificate (unset: ``required``).
 
+    ``optional`` checks as ``required`` does: a TLS server always sends its certificate, and
+    Python's ``ssl`` verifies any certificate a client receives (``CERT_OPTIONAL`` on a client
+    is ``CERT_REQUIRED``).
+
     A setting of its own, not a query parameter in ``REDIS_URL``: add-on providers rotate
     that URL, and a hand edit would not survive the next rotation.
     """

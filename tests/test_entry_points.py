@@ -83,6 +83,19 @@ def test_bot_help_says_which_settings_each_mode_needs() -> None:
     assert "required in HTTP mode, unused in Socket Mode" in out
 
 
+def test_worker_help_lists_the_worker_settings_not_the_bots() -> None:
+    out = run_script("leads-worker", "--help").stdout
+    # What leads-worker refuses to start without: help must not call them optional.
+    assert "REDIS_URL             the Redis the web processes use; required" in out
+    assert "NYNE_API_KEY, NYNE_API_SECRET   the API credentials; required" in out
+    assert "SLACK_BOT_TOKEN       the bot token (xoxb-...); required" in out
+    # The bot's fallbacks and HTTP settings, which the worker does not have.
+    assert "unset means an in-process store" not in out
+    assert "unset means the embedded sandbox" not in out
+    assert "the HTTP port" not in out
+    assert "Unused here (no web server): SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, PORT." in out
+
+
 def test_leads_help_gives_each_exit_code_its_own_meaning() -> None:
     out = run_script("leads", "--help").stdout
     assert "What a script can branch on" not in out

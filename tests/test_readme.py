@@ -56,8 +56,15 @@ def blocks(language: set[str]) -> list[str]:
 
 
 def shell_lines(text: str) -> list[str]:
-    """Logical lines: continuations joined, prompts and ``[optional]`` brackets dropped."""
+    """Logical lines: continuations joined, prompts and ``[optional]`` brackets dropped.
+
+    A ``<placeholder>`` and a ``$(command substitution)`` each become one plain word: the
+    lexer would otherwise read their ``<``, ``>``, ``(`` and ``)`` as separators, cut the
+    command in two and never check the options (or settings) after them.
+    """
     text = text.replace("\\\n", " ")
+    text = re.sub(r"<[^<>\s]+>", "ARG", text)
+    text = re.sub(r"\$\([^()]*\)", "SUBSTITUTED", text)
     lines = []
     for line in text.splitlines():
         line = line.strip().removeprefix("$ ")
@@ -177,6 +184,8 @@ def test_the_readme_has_commands_of_each_entry_point() -> None:
 
 @pytest.mark.parametrize(("line", "words"), COMMANDS, ids=[line[:60] for line, _ in COMMANDS])
 def test_each_command_exists_with_its_options(line: str, words: list[str]) -> None:
+    # A command never starts with an option: if one does, the line was cut in two.
+    assert not words[0].startswith("-"), f"{line}: split before {words[0]}"
     command = ours(words, line)
     if command is not None:
         check(command)
@@ -187,6 +196,12 @@ def test_each_command_exists_with_its_options(line: str, words: list[str]) -> No
         names = {w.split("=", 1)[0] for w in words[2:] if re.fullmatch(r"[A-Z_]+=.*", w)}
         assert names, line
         assert names <= SETTINGS, f"not settings: {names - SETTINGS}"
+
+
+def test_the_readme_shows_the_real_procfile() -> None:
+    # The README's Procfile block is what a newcomer copies; it must be the file itself.
+    shown = [body for _, body in FENCE.findall(README) if body.startswith("web: ")]
+    assert shown == [(ROOT / "Procfile").read_text()], "README's Procfile block != Procfile"
 
 
 JSON_BLOCKS = blocks({"json"})

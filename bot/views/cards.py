@@ -34,6 +34,9 @@ __all__ = [
 CLAIM, RELEASE, DISMISS, UNDO = "lead_claim", "lead_release", "lead_dismiss", "lead_undo"
 """The ``action_id``s of a card's actions."""
 
+_AGO = "{ago}"
+"""Slack's relative date token: each reader sees "3 minutes ago", "3 days ago"…"""
+
 
 @dataclass(frozen=True)
 class CardDesk:
@@ -125,16 +128,18 @@ def _desk_notes(desk: CardDesk) -> list[str]:
 
 
 def _shared_date(shared: SharedBefore) -> str:
-    """The date a lead was first shared here, linked to that thread when there is a link.
+    """How long ago a lead was first shared here ("3 days ago"), linked to that thread when
+    there is a link; clients that can't render it show the date.
 
-    Slack's date syntax carries the link itself (``<!date^ts^format^url|fallback>``): one
-    link, not a date and a second one, as every character counts toward the reply's cap.
+    Slack's ``{ago}`` token renders a relative time in each reader's client. Its date
+    syntax carries the link itself (``<!date^ts^format^url|fallback>``): one link, not a
+    date and a second one, as every character counts toward the reply's cap.
     """
     when = datetime.fromtimestamp(shared.at, UTC)
     target = safe_url(shared.link)
     if target is None:
-        return slack_date(when)
-    return f"<!date^{int(shared.at)}^{{date_short_pretty}}^{target}|{when:%Y-%m-%d}>"
+        return slack_date(when, _AGO)
+    return f"<!date^{int(shared.at)}^{_AGO}^{target}|{when:%Y-%m-%d}>"
 
 
 def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:

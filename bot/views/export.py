@@ -2,15 +2,16 @@
 
 UTF-8 with a byte-order mark, so Excel opens it with the right characters; every cell goes
 through the one untrusted-text policy (``shared.untrusted.csv_cell``): hidden characters
-dropped, and cells a spreadsheet would run as formulas defused. Rows keep the API's order;
-leads left out of the thread because their author is muted are in the file too, marked.
+dropped, and cells a spreadsheet would run as formulas defused. Rows are the leads posted
+to the thread (all of a search's, or the few an assistant chose), in the API's order; those
+left out of the thread because their author is muted are in the file too, marked.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.desk import REASONS, DeskState, SharedBefore
@@ -54,13 +55,16 @@ def thread_csv(
     states: Mapping[int, DeskState],
     shared: Mapping[int, SharedBefore],
     shown: set[int],
+    positions: Iterable[int] | None = None,
 ) -> bytes:
     """The file's bytes. ``states`` and ``shared`` are by position in ``leads``; ``shown``
-    the positions with a card in the thread. People are their Slack user IDs."""
+    the positions with a card in the thread; ``positions`` those to write (every lead by
+    default). People are their Slack user IDs."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for position, lead in enumerate(leads):
+    for position in range(len(leads)) if positions is None else positions:
+        lead = leads[position]
         state = states.get(position, DeskState())
         mark = shared.get(position)
         row: list[object] = [

@@ -24,13 +24,13 @@ def help_message() -> SlackMessage:
             "• *⋯ → Not relevant* (optionally why: wrong role, wrong topic, competitor, spam) — "
             "the card shrinks to one line with *Undo*, and that author is left out of this "
             "channel's next results.",
-            "• Leads already posted here say *shared before*, with the date of that thread; "
-            "the summary counts what is new.",
+            '• Leads already posted here are marked *shared before* ("shared 3 days ago", '
+            "linked to that thread); the summary counts what is new.",
             "• *Export CSV* under the summary puts the thread's leads in a file in the thread; "
             "the *Home* tab lists what you claimed.",
             f"• `{escape('/leads watch hourly|daily|weekly <description>')}` — a recurring "
             "search that posts only people new to this channel; `/leads watches` lists them "
-            f"(Pause, Run now, Delete); `{escape('/leads unwatch <id>')}` deletes one.",
+            f"(Pause/Resume, Run now, Delete); `{escape('/leads unwatch <id>')}` deletes one.",
         )
     )
     return SlackMessage(

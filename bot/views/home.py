@@ -70,7 +70,7 @@ def _claim_row(claim: Claim, thread: str | None) -> Block:
         "type": "button",
         "text": plain_text("Release"),
         "action_id": HOME_RELEASE,
-        "value": f"{claim.delivery_id}|{claim.position}",
+        "value": claim.ref,
     }
     return row
 

@@ -139,6 +139,14 @@ _CLICK_NOTICES = {
         "This search's results are no longer kept (they expire after a week), so its cards "
         "can't be changed. Run `/leads` again for fresh ones."
     ),
+    "no_access": (
+        "You can't change this lead from here: it belongs to a channel you're not in (or "
+        "another workspace). Ask someone in that channel, or run `/leads` in yours."
+    ),
+    "released_card_gone": (
+        "Released. Its search's results have expired, so the card in its channel still "
+        "shows the old claim."
+    ),
     "claimed_by_other": "{who} has already claimed this lead. Ask them if you want it.",
     "release_not_yours": "Only {who}, who claimed this lead, can release it.",
     "cannot_edit": (

@@ -138,21 +138,27 @@ def parent_summary(
     reused: bool,
     desk: DeskCounts | None = None,
     export: str | None = None,
+    chosen_from: int | None = None,
 ) -> SlackMessage:
     """The parent once the search is over: the outcome in one glance.
 
     When the API found more leads than were kept (``search.results_count`` over
     ``len(leads)``: the core keeps the first ``MAX_LEADS_KEPT``), it says how many were left
-    out. With ``desk``, it also says how many leads are new to the channel, how many were
-    shared here before, and how many came from muted authors and were left out. With
-    ``export`` (the delivery's ID), it ends with the **Export CSV** button.
+    out. With ``chosen_from`` (how many leads the search kept), ``leads`` are the few an
+    assistant chose to share, and it says they were chosen. With ``desk``, it also says how
+    many leads are new to the channel, how many were shared here before, and how many muted
+    authors were left out. With ``export`` (the delivery's ID), it ends with the
+    **Export CSV** button.
     """
     took = f"took {duration(search.elapsed_seconds)}" if search.elapsed_seconds is not None else ""
     if search.status is SearchState.COMPLETED and leads:
         kept = len(leads)
-        found = max(search.results_count or 0, kept)
+        found = max(search.results_count or 0, chosen_from or 0, kept)
         count = plural(kept, "lead")
-        if found > kept:  # "1,000 leads found — the first 100 are in the thread (900 left out)"
+        if chosen_from is not None:  # "3 leads chosen from the 25 found"
+            headline = f"*{count}* chosen from the {found:,} found —"
+            words = f"{count} chosen from {found:,} found"
+        elif found > kept:  # "1,000 leads found — the first 100 are in the thread (900 left out)"
             headline = (
                 f"*{plural(found, 'lead')} found* — the first {kept:,} are in the thread "
                 f"({found - kept:,} left out) ·"
@@ -199,6 +205,7 @@ class DeskCounts:
     new: int
     shared_before: int
     muted_hidden: int
+    """Distinct authors muted in the channel whose leads were left out (not their leads)."""
 
     def line(self) -> str:
         """E.g. "18 new · 7 shared before · 2 muted authors hidden"."""

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from pydantic import BaseModel
 
-from bot.desk import DeskState, SharedBefore
+from bot.desk import DeskState, SharedBefore, lead_key
 from bot.views.blocks import Block, SlackMessage, block_text_length, context, section
 from bot.views.cards import CardDesk, lead_card
 from bot.views.formatting import plural
@@ -65,9 +65,15 @@ class ThreadPlan(BaseModel):
     groups: list[list[int]]
     """The positions (in the results) of the cards in each reply, in order."""
     shared: dict[int, SharedBefore] = {}
-    """Leads whose author or post was posted in this channel before, by position."""
+    """Leads whose author or post was posted in this channel before, by position (with the
+    link to that thread, for the export, even when the cards leave it out)."""
+    linked: bool = True
+    """Whether the cards' "shared before" marks carry their links (False when the links
+    alone would cost the thread a reply)."""
     hidden: int = 0
     """Leads left out because their author is muted in this channel."""
+    muted_authors: int = 0
+    """The distinct muted authors those hidden leads came from (the summary counts them)."""
     link: str | None = None
     """A permalink to the thread's parent (for the App Home), when Slack gave one."""
 
@@ -75,6 +81,11 @@ class ThreadPlan(BaseModel):
     def shown(self) -> int:
         """How many cards the thread holds."""
         return sum(len(group) for group in self.groups)
+
+    def mark(self, position: int) -> SharedBefore | None:
+        """The "shared before" mark the card at ``position`` shows (linked or not)."""
+        found = self.shared.get(position)
+        return found if found is None or self.linked else replace(found, link=None)
 
     def reply_of(self, position: int) -> int | None:
         """Which reply holds the card at ``position`` (None: not shown)."""
@@ -110,13 +121,21 @@ def plan_thread(
     chosen = [i for i in range(len(leads)) if only is None or i in only]
     shown = [i for i in chosen if not (muted and muted[i])]
     marks = {i: mark for i, mark in enumerate(shared or ()) if mark is not None and i in shown}
-    groups = _layout(leads, shown, marks, ref_prefix)
+    groups, linked = _layout(leads, shown, marks, ref_prefix), True
     if any(mark.link for mark in marks.values()):
         unlinked = {i: replace(mark, link=None) for i, mark in marks.items()}
         fewer = _layout(leads, shown, unlinked, ref_prefix)
         if len(fewer) < len(groups):
-            groups, marks = fewer, unlinked
-    return ThreadPlan(groups=groups, shared=marks, hidden=len(chosen) - len(shown))
+            groups, linked = fewer, False
+    # One author muted here may have several posts in the results: the summary counts people.
+    authors = {lead_key(leads[i]) for i in chosen if i not in shown}
+    return ThreadPlan(
+        groups=groups,
+        shared=marks,
+        linked=linked,
+        hidden=len(chosen) - len(shown),
+        muted_authors=len(authors),
+    )
 
 
 def _layout(
@@ -153,7 +172,8 @@ def thread_replies(
     if search.status is SearchState.COMPLETED and leads:
         plan = plan or plan_thread(leads, ref_prefix=delivery_id or "")
         if not plan.groups:
-            text = f"{who} All {plural(len(leads), 'lead')} came from authors muted here.".strip()
+            # Every lead chosen (all of them, unless an assistant shared a few) was hidden.
+            text = f"{who} All {plural(plan.hidden, 'lead')} came from authors muted here.".strip()
             hint = "Undo a “not relevant” on an earlier card to see that author again."
             return [SlackMessage(text, [section(f":mute: {text}"), context(hint)])]
         return [
@@ -203,7 +223,7 @@ def lead_reply(
             desk = None
             if delivery_id is not None:
                 state = (states or {}).get(position, DeskState())
-                shared = plan.shared.get(position)
+                shared = plan.mark(position)
                 desk = CardDesk(f"{delivery_id}|{position}", state, shared, timed=timed)
             blocks.extend(lead_card(leads[position], desk))
         if block_text_length(blocks) <= MESSAGE_TEXT_BUDGET:

@@ -218,11 +218,6 @@ class SearchEngine:
         """Number of posts indexed."""
         return len(self._posts)
 
-    @property
-    def author_count(self) -> int:
-        """Number of distinct authors indexed."""
-        return self._headlines.size
-
     def search(self, description: str, *, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
         """Leads matching ``description``: one per author, most recent first, at most ``limit``.
 

@@ -42,7 +42,6 @@ class SearchState(StrEnum):
 
 
 _TERMINAL = frozenset({SearchState.COMPLETED, SearchState.FAILED, SearchState.EXPIRED})
-TERMINAL_VALUES = frozenset(state.value for state in _TERMINAL)
 
 
 class Origin(BaseModel):

@@ -401,11 +401,6 @@ class SearchStore:
         """Set when a spare poll of this search is next worth making (if it is planned)."""
         await self.redis.zadd(self.keys.overdue, {request_id: at}, xx=True)
 
-    async def next_spare_at(self, request_id: str) -> float | None:
-        """When a spare poll is next worth making, or None when none is planned."""
-        score = await self.redis.zscore(self.keys.overdue, request_id)
-        return None if score is None else float(score)
-
     async def next_poll_at(self, request_id: str) -> float | None:
         """When the next poll is due, or None when no more polls are planned."""
         score = await self.redis.zscore(self.keys.polls, request_id)

@@ -178,7 +178,7 @@ class BotUnderTest:
             f"{url or self.url}/slack/events", content=body, headers=headers
         )
 
-    async def click(
+    def click_body(
         self,
         message: Message,
         action_id: str,
@@ -186,14 +186,13 @@ class BotUnderTest:
         containing: str | None = None,
         option: str | None = None,
         user: str = USER,
-        secret: str = SIGNING_SECRET,
-        timestamp: int | None = None,
-        url: str | None = None,
-    ) -> httpx.Response:
-        """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed).
+        team: str | None = None,
+    ) -> bytes:
+        """The ``block_actions`` body Slack sends when ``user`` clicks ``action_id``.
 
         ``containing`` picks the element whose value has it (e.g. ``"|3"`` for the fourth
-        lead's card); ``option`` is the value ending of the menu option chosen.
+        lead's card); ``option`` is the value ending of the menu option chosen; ``team``
+        the workspace the click comes from (the stand-in's by default).
         """
         state = self.sandbox.slack
         block_id, element = find_element(message.blocks or [], action_id, containing=containing)
@@ -202,13 +201,13 @@ class BotUnderTest:
             option_value = next(
                 str(o["value"]) for o in element["options"] if str(o["value"]).endswith(option)
             )
-        body = block_actions_body(
+        return block_actions_body(
             block_id=block_id,
             element=element,
             option_value=option_value,
             user_id=user,
             user_name=state.users[user].name,
-            team_id=state.team_id,
+            team_id=team or state.team_id,
             channel_id=message.channel,
             channel_name=state.channels[message.channel].name,
             message={
@@ -219,10 +218,31 @@ class BotUnderTest:
             },
             response_url=state.new_response_url(self.sandbox.slack_api_url, message.channel, user),
         )
-        headers = {
-            **sign(secret, body, timestamp),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+
+    async def click(
+        self,
+        message: Message,
+        action_id: str,
+        *,
+        containing: str | None = None,
+        option: str | None = None,
+        user: str = USER,
+        team: str | None = None,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+        url: str | None = None,
+        signed: bool = True,
+    ) -> httpx.Response:
+        """``user`` clicks ``action_id`` in ``message`` as Slack sends it (signed, unless not).
+
+        ``containing``, ``option`` and ``team`` as in :meth:`click_body`.
+        """
+        body = self.click_body(
+            message, action_id, containing=containing, option=option, user=user, team=team
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signed:
+            headers.update(sign(secret, body, timestamp))
         return await self.http.post(
             f"{url or self.url}/slack/events", content=body, headers=headers
         )

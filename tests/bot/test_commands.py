@@ -87,6 +87,10 @@ async def test_help(bot: BotUnderTest) -> None:
         assert "/leads &lt;description&gt;" in shown
         assert "10–2,000 characters" in shown
         assert "status" in shown
+        # Every button the bot shows is named: the cards', the summary's, the watch list's.
+        for button in ("Claim", "Release", "Not relevant", "Undo", "Export CSV", "Home"):
+            assert button in shown
+        assert "(Pause/Resume, Run now, Delete)" in shown
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,18 @@ import asyncio
 import csv
 import io
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.context import BOT
+from bot.desk import lead_key
+from bot.views.export import CSV_COLUMNS
 from sandbox.embedded import RunningSandbox
 from sandbox.slack import Message
 from shared._awaitable import settle
+from shared.untrusted import csv_cell
 from tests.bot.support import (
     BOB,
     CHANNEL,
@@ -72,6 +77,11 @@ async def updated(bot: BotUnderTest, ts: str, needle: str, since: int) -> Messag
 
 def updates_of(sandbox: RunningSandbox, ts: str, since: int) -> list[object]:
     return [e for e in sandbox.slack.events.events_since(since, "message_updated") if e.ts == ts]
+
+
+def iso(timestamp: float | None) -> str | None:
+    """A desk time as the CSV writes it (ISO 8601, UTC)."""
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
 async def ephemeral_to(bot: BotUnderTest, user: str, since: int) -> str:
@@ -253,8 +263,11 @@ async def test_unsigned_or_forged_clicks_change_nothing(bot: BotUnderTest, redis
 async def test_export_csv_uploads_every_field_and_the_desk_state_into_the_thread(
     bot: BotUnderTest, redis_url: str
 ) -> None:
-    parent_ts, replies = await delivered_thread(bot, redis_url)
-    first = replies[0]
+    # The same search twice in the channel: the second thread's leads were all shared before.
+    first_ts, _ = await delivered_thread(bot, redis_url)
+    since, again = await bot.search(DESCRIPTION.lower(), user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url, needle="no new credit")
+    parent_ts, first = again.ts, replies[0]
     since = bot.sandbox.slack.last_seq
     await bot.click(first, "lead_claim", containing="|0", user=USER)
     reply = await updated(bot, first.ts, "Claimed by", since)
@@ -281,19 +294,47 @@ async def test_export_csv_uploads_every_field_and_the_desk_state_into_the_thread
 
     data = contents[0]
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads it right
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
     leads = await bot.runtime.store.get_results(await latest_request_id(redis_url))
     assert leads is not None
     assert len(rows) == len(leads) == 25
-    for row, lead in zip(rows, leads, strict=True):
-        assert row["post_url"] == lead.post_url
-        assert row["author_name"] == lead.author.name
-        assert row["author_profile_url"] == lead.author.profile_url
-        assert row["likes"] == str(lead.engagement.likes)
-        assert row["post_content"].lstrip("'") == lead.post_content.replace("\r", "")
-    assert (rows[0]["claimed_by"], rows[1]["claimed_by"]) == (USER, "")
-    assert (rows[1]["not_relevant_by"], rows[1]["not_relevant_reason"]) == (BOB, "competitor")
-    assert rows[0]["in_thread"] == "yes"
+    team = bot.sandbox.slack.team_id
+    states = await bot.services.desk.states(team, CHANNEL, [lead_key(lead) for lead in leads])
+    first_thread = bot.sandbox.slack.permalink(CHANNEL, bot.parent(first_ts))
+    for position, (row, lead, state) in enumerate(zip(rows, leads, states, strict=True)):
+        expected: dict[str, object] = {
+            "position": position + 1,
+            "platform": lead.platform,
+            "post_url": lead.post_url,
+            "post_date": lead.post_date.isoformat() if lead.post_date else None,
+            "post_content": lead.post_content,
+            "author_name": lead.author.name,
+            "author_username": lead.author.username,
+            "author_profile_url": lead.author.profile_url,
+            "author_headline": lead.author.headline,
+            "author_image_url": lead.author.image_url,
+            "likes": lead.engagement.likes,
+            "comments": lead.engagement.comments,
+            "shares": lead.engagement.shares,
+            "claimed_by": USER if position == 0 else None,
+            "claimed_at": iso(state.claimed_at) if position == 0 else None,
+            "not_relevant_by": BOB if position == 1 else None,
+            "not_relevant_at": iso(state.dismissed_at) if position == 1 else None,
+            "not_relevant_reason": "competitor" if position == 1 else None,
+            "shared_before_at": row["shared_before_at"],  # checked below: when is not known
+            "shared_before_thread": first_thread,  # the first search's thread, linked
+            "in_thread": "yes",
+        }
+        assert tuple(expected) == CSV_COLUMNS
+        # Each cell through the one untrusted-text policy (hostile cells: the views' tests).
+        assert row == {column: csv_cell(value) for column, value in expected.items()}, position
+        # Shared before: when the first thread was posted, before this one.
+        when = datetime.fromisoformat(row["shared_before_at"]).timestamp()
+        assert float(first_ts) <= when <= float(parent_ts)
+    # Every column carries data somewhere: no comparison above is "" against "".
+    assert [column for column in CSV_COLUMNS if not any(row[column] for row in rows)] == []
 
 
 async def test_a_replayed_click_older_than_five_minutes_is_refused(
@@ -321,3 +362,81 @@ async def test_a_click_on_a_deleted_message_saves_the_change_and_says_so(
     assert desk is not None
     (claim,) = await desk.claims_of(bot.sandbox.slack.team_id, USER)
     assert claim.position == 0
+
+
+async def test_a_click_from_another_channel_or_workspace_is_refused_as_no_access(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    parent_ts, replies = await delivered_thread(bot, redis_url)
+    parent = bot.parent(parent_ts)
+    elsewhere = "C0RANDOM"  # Alice is in it; the cards are not
+    # (surface, the message clicked, the action, where the click comes from)
+    table = [
+        ("card", replace(replies[0], channel=elsewhere), "lead_claim", None),
+        ("card", replies[0], "lead_claim", "T0ELSEWHERE"),
+        ("export", replace(parent, channel=elsewhere), "thread_export", None),
+        ("export", parent, "thread_export", "T0ELSEWHERE"),
+    ]
+    since_all = bot.sandbox.slack.last_seq
+    for surface, message, action, team in table:
+        since = bot.sandbox.slack.last_seq
+        containing = "|0" if surface == "card" else None
+        await bot.click(message, action, containing=containing, user=USER, team=team)
+        told = await ephemeral_to(bot, USER, since)
+        assert "You can't change this lead from here" in told, (surface, team)
+        assert "no longer kept" not in told
+    # Nothing changed: no claim, no card re-rendered, no file.
+    events = bot.sandbox.slack.events
+    assert events.events_since(since_all, "message_updated") == []
+    assert events.events_since(since_all, "file_shared") == []
+    redis = bot.runtime.connections.redis
+    for key in [key async for key in redis.scan_iter(match="leads:desk:*")]:
+        assert await settle(redis.hget(key, "claimed_by")) is None
+
+
+OVERLAPPING = "CTOs at insurtech companies discussing cloud migration"
+"""Finds a few leads, some of them also found for ``DESCRIPTION`` (the sandbox's corpus is
+fixed): one the very same post, one the same author with another post."""
+
+
+def shared_mark(message: Message, position: int) -> bool:
+    """Whether the card for lead ``position`` carries the "shared before" mark."""
+    return ":repeat: shared <!date^" in card_text(message, position)
+
+
+async def test_shared_before_marks_exactly_the_leads_two_different_searches_share(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    first_ts, _ = await delivered_thread(bot, redis_url)
+    first = await bot.runtime.store.get_results(await latest_request_id(redis_url))
+    since, again = await bot.search(OVERLAPPING, user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url)
+    second = await bot.runtime.store.get_results(await latest_request_id(redis_url))
+    assert first is not None
+    assert second is not None
+
+    # Worked out from the two result lists alone: by author profile, or by post.
+    authors = {lead.author.profile_url for lead in first}
+    posts = {lead.post_url for lead in first}
+    same_post = {i for i, lead in enumerate(second) if lead.post_url in posts}
+    same_author = {
+        i
+        for i, lead in enumerate(second)
+        if lead.author.profile_url in authors and lead.post_url not in posts
+    }
+    new = set(range(len(second))) - same_post - same_author
+    # The pair covers every case: the same post, the same author's other post, new people.
+    assert same_post
+    assert same_author
+    assert new
+
+    shared = len(same_post) + len(same_author)
+    summary = message_text(bot.parent(again.ts))
+    assert f"{len(second)} leads" in summary
+    assert f"{len(new)} new · {shared} shared before" in summary
+    (reply,) = replies
+    marked = {i for i in range(len(second)) if shared_mark(reply, i)}
+    assert marked == same_post | same_author  # exactly the overlapping cards
+    permalink = bot.sandbox.slack.permalink(CHANNEL, bot.parent(first_ts))
+    for position in marked:  # each links to the first thread
+        assert f"^{{ago}}^{permalink}|" in card_text(reply, position)

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jsonschema import Draft7Validator
+from referencing import Registry
 
 from sandbox.slack import sign
 from tests.bot.support import SIGNING_SECRET, BotUnderTest
 
 pytestmark = pytest.mark.integration
 
-MANIFEST = Path(__file__).resolve().parents[2] / "bot" / "manifest.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "bot" / "manifest.yaml"
+# Slack's published manifest schema (slackapi/manifest-schema; see the README beside it).
+SLACK_SCHEMA = ROOT / "tests" / "fixtures" / "slack" / "manifest.schema.1.0.0.json"
 
 
 async def post_event(bot: BotUnderTest, payload: dict[str, object]) -> tuple[int, str]:
@@ -76,3 +81,17 @@ def test_the_manifest_declares_the_command_scopes_and_urls() -> None:
     assert "files:write" in manifest["oauth_config"]["scopes"]["bot"]
     assert settings["socket_mode_enabled"] is False
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+def test_the_manifest_is_valid_against_slacks_published_schema() -> None:
+    schema = json.loads(SLACK_SCHEMA.read_text())
+    Draft7Validator.check_schema(schema)
+    # An empty registry: a remote $ref fails here instead of being fetched (no network).
+    validator = Draft7Validator(schema, registry=Registry())
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    errors = [f"{error.json_path}: {error.message}" for error in validator.iter_errors(manifest)]
+    assert errors == []
+    # The schema rejects what Slack's "From a manifest" would: a misspelled setting.
+    misspelled = {**manifest, "settings": {**manifest["settings"], "socket_mode": True}}
+    (error,) = validator.iter_errors(misspelled)
+    assert "'socket_mode' was unexpected" in error.message

@@ -20,6 +20,7 @@ from tests.bot.support import (
     SIGNING_SECRET,
     USER,
     BotUnderTest,
+    latest_request_id,
     message_text,
 )
 
@@ -55,9 +56,15 @@ async def open_home(bot: BotUnderTest, user: str = USER) -> dict[str, Any]:
     return view
 
 
-async def click_in_home(bot: BotUnderTest, view: dict[str, Any], value: str) -> None:
-    """Release clicked in the Home tab, as Slack sends it: a view container, no channel."""
+async def click_in_home(
+    bot: BotUnderTest, view: dict[str, Any], value: str, *, team: str | None = None
+) -> None:
+    """Release clicked in the Home tab, as Slack sends it: a view container, no channel.
+
+    ``team``: the workspace the click comes from (the stand-in's by default).
+    """
     state = bot.sandbox.slack
+    team_id = team or state.team_id
     (element,) = [
         block["accessory"]
         for block in view["blocks"]
@@ -65,11 +72,11 @@ async def click_in_home(bot: BotUnderTest, view: dict[str, Any], value: str) -> 
     ]
     payload = {
         "type": "block_actions",
-        "user": {"id": USER, "username": "alice", "team_id": state.team_id},
+        "user": {"id": USER, "username": "alice", "team_id": team_id},
         "api_app_id": "A0LEADSAPP",
         "container": {"type": "view", "view_id": view.get("id", "V1")},
         "trigger_id": "1.2.abc",
-        "team": {"id": state.team_id, "domain": "leads-sandbox"},
+        "team": {"id": team_id, "domain": "leads-sandbox"},
         "view": view,
         "actions": [
             {
@@ -150,3 +157,79 @@ async def test_the_home_stays_within_100_blocks_with_many_claims(
     assert "*Leads you claimed* (120)" in text
     assert "…and 80 more" in text
     assert "Person 119" in text  # newest first
+
+
+async def claim_first_card(bot: BotUnderTest, redis_url: str) -> tuple[str, str]:
+    """Alice claims the first lead of a delivered search: (its parent's ts, its reply's ts)."""
+    since, parent = await bot.search(DESCRIPTION)
+    replies = await bot.delivered(parent.ts, since, redis_url)
+    since = bot.sandbox.slack.last_seq
+    await bot.click(replies[0], "lead_claim", containing="|0")
+    await bot.sandbox.slack.wait_for(
+        lambda e: e.ts == replies[0].ts and "Claimed by" in message_text(e.payload),
+        kind="message_updated",
+        since=since,
+        timeout=10,
+    )
+    return parent.ts, replies[0].ts
+
+
+async def test_a_claim_outlives_its_search_and_is_released_from_the_home(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    parent_ts, reply_ts = await claim_first_card(bot, redis_url)
+    request_id = await latest_request_id(redis_url)
+    # A week later the search has expired, with everything kept for its thread (results,
+    # delivery, thread plan, replies); the claim is kept for 90 days.
+    redis = bot.runtime.connections.redis
+    gone = [key async for key in redis.scan_iter(match=f"*{request_id}*")]
+    assert gone
+    await redis.delete(*gone)
+
+    view = await open_home(bot)
+    text = message_text(view)
+    assert "*Leads you claimed* (1)" in text
+    permalink = bot.sandbox.slack.permalink(CHANNEL, bot.parent(parent_ts))
+    assert f"<{permalink}|thread>" in text  # the link is still there: the claim kept it
+    (ref,) = [b["accessory"]["value"] for b in view["blocks"] if "accessory" in b]
+    desk = bot.app[BOT].services.desk if bot.app is not None else None
+    assert desk is not None
+    team = bot.sandbox.slack.team_id
+    (claim,) = await desk.claims_of(team, USER)
+
+    since = bot.sandbox.slack.last_seq
+    await click_in_home(bot, view, ref)
+    republished = await bot.sandbox.slack.wait_for(
+        lambda e: e.user == USER, kind="home_published", since=since, timeout=10
+    )
+    home = message_text(republished.payload["view"])
+    assert "*Leads you claimed* (0)" in home  # released, not "results are no longer kept"
+    assert "Released. Its search's results have expired" in home
+    assert "no longer kept" not in home
+    assert await desk.claims_of(team, USER) == []
+    (state,) = await desk.states(team, CHANNEL, [claim.lead_key])
+    assert state.claimed_by is None
+    # The card's message can't be re-rendered without its data: it was left alone.
+    assert [e for e in bot.sandbox.slack.events.events_since(since, "message_updated")] == []
+    assert bot.sandbox.slack.message(CHANNEL, reply_ts) is not None
+
+
+async def test_a_home_release_from_another_workspace_is_refused(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    await claim_first_card(bot, redis_url)
+    view = await open_home(bot)
+    (ref,) = [b["accessory"]["value"] for b in view["blocks"] if "accessory" in b]
+
+    since = bot.sandbox.slack.last_seq
+    await click_in_home(bot, view, ref, team="T0ELSEWHERE")
+    republished = await bot.sandbox.slack.wait_for(
+        lambda e: e.user == USER, kind="home_published", since=since, timeout=10
+    )
+    home = message_text(republished.payload["view"])
+    assert "You can't change this lead from here" in home
+    assert "no longer kept" not in home
+    desk = bot.app[BOT].services.desk if bot.app is not None else None
+    assert desk is not None
+    (claim,) = await desk.claims_of(bot.sandbox.slack.team_id, USER)  # still Alice's
+    assert claim.position == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.support import BotUnderTest, message_text, searches_made
+from tests.bot.support import BotUnderTest, control_sequences, message_text, searches_made
 
 pytestmark = pytest.mark.integration
 
@@ -20,13 +20,23 @@ ROWS = [
     ("CTOs at xy", "Lead search", 1),  # 10: the shortest accepted
     (ASTRAL * 10, "Lead search", 1),  # characters, not bytes or UTF-16 units
     ("fintech " * 249 + "CTOs 123", "Lead search", 1),  # 2000
+    (ASTRAL * 2000, "Lead search", 1),  # 2000 characters (4000 UTF-16 units): accepted
     ("x" * 2001, "too long (2,001 characters)", 0),
     (ASTRAL * 2001, "too long (2,001 characters)", 0),
     (" \t  \u3000 ", "How to use /leads", 0),  # whitespace only: the help
     (RTL, RTL, 1),  # shown as typed, in its own direction
     ("<!channel> CTOs at fintech companies", "&lt;!channel&gt; CTOs at fintech", 1),
     ("\u202eCTOs at fintech companies\u202c", "CTOs at fintech companies", 1),
+    # Slack control sequences typed as text: shown as typed, neither a mention nor a link.
+    ("<@U0BOB> CTOs at fintech companies", "&lt;@U0BOB&gt; CTOs at fintech", 1),
+    (
+        "<http://evil.example|click> CTOs at fintech companies",
+        "&lt;http://evil.example|click&gt; CTOs at fintech",
+        1,
+    ),
 ]
+TYPED_CONTROLS = ("!channel", "@U0BOB", "evil.example")
+"""What a row types inside ``<…>``: none of it may reach Slack as a live sequence."""
 
 
 @pytest.mark.parametrize(("typed", "sees", "searches"), ROWS)
@@ -42,7 +52,9 @@ async def test_each_description_gets_a_clear_answer_and_costs_only_what_it_shoul
         parent = await bot.parent_posted(since)
         text = message_text(parent.payload)
         assert sees in text
-        assert "<!channel>" not in text  # nothing typed can ping the channel
+        live = control_sequences(text)
+        # Nothing typed can ping the channel or a person, or become a link.
+        assert not [seq for seq in live if any(typed in seq for typed in TYPED_CONTROLS)]
         assert "\u202e" not in text  # nor reverse what follows it
         await bot.delivered(parent.ts, since, redis_url, needle="")
     else:

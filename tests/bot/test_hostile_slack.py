@@ -11,13 +11,24 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from bot.slack_events import MAX_EVENT_BYTES
+from sandbox.embedded import RunningSandbox
 from sandbox.slack import sign
-from tests.bot.support import SIGNING_SECRET, BotUnderTest, searches_made
+from tests.bot.support import (
+    SIGNING_SECRET,
+    BotProcess,
+    BotUnderTest,
+    bot_processes,
+    new_port,
+    searches_made,
+    subprocess_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -180,3 +191,54 @@ async def test_a_signed_command_of_only_whitespace_gets_help_and_posts_nothing(
     assert bot.sandbox.slack.last_seq == since
     assert await searches_made(bot.sandbox) == 0
     assert_no_error_logged(caplog, b"")
+
+
+MALFORMED_PATHS = ["/slack/events", "/callbacks/nyne/" + "t" * 43, "/healthz"]
+HUGE_VALUE = b"A" * 60_000
+
+
+def malformed_request(path: str) -> bytes:
+    """What the review sent: a header name with \\x01 in it and a 60,000-byte value."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+        + b"X-Evil\x01Name: "
+        + HUGE_VALUE
+        + b"\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
+async def send_raw(port: int, request: bytes) -> bytes:
+    """``request`` written as is over a socket; the whole answer (the server closes)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+
+
+async def test_a_malformed_http_request_is_one_short_warning_not_an_error_with_its_bytes(
+    sandbox: RunningSandbox, redis_url: str, tmp_path: Path
+) -> None:
+    """The real ``python -m bot``, its logging as configured in production.
+
+    Before: each of these got its 400 but left one ERROR line of ~60,600 characters in the
+    log, traceback and raw header bytes included.
+    """
+    process = BotProcess(subprocess_env(sandbox, redis_url, new_port()), tmp_path / "bot.log")
+    async with bot_processes(process):
+        async with httpx.AsyncClient(timeout=10) as http:
+            await process.wait_healthy(http)
+        for path in MALFORMED_PATHS:
+            answer = await send_raw(process.port, malformed_request(path))
+            assert answer.split(b" ", 2)[1] == b"400", answer[:200]  # "Bad Request"
+        # aiohttp logs before it answers, so the lines are already there.
+        lines = process.log().splitlines()
+    warnings = [line for line in lines if "malformed HTTP request from 127.0.0.1: " in line]
+    assert len(warnings) == len(MALFORMED_PATHS), "\n".join(line[:300] for line in lines)
+    said = 'level=warning logger=aiohttp.server msg="malformed HTTP request from 127.0.0.1: '
+    assert all(f'{said}BadHttpMessage"' in line for line in warnings)
+    assert not [line[:300] for line in lines if "level=error" in line or "Traceback" in line]
+    assert max(len(line) for line in lines) < 300
+    assert "AAAAAAAAAA" not in process.log()

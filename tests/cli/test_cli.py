@@ -215,6 +215,23 @@ async def test_unreachable_api_exits_5() -> None:
     assert "Could not reach the Person Leads API" in done.stderr
 
 
+async def test_a_500_after_the_api_created_the_search_makes_one_search_and_says_so(
+    sandbox: RunningSandbox,
+) -> None:
+    # The spec does not promise that a 500 created nothing: this sandbox fault creates the
+    # search, then answers 500. A retried POST would create (and bill) a second one.
+    sandbox.faults.update({"fail_after_create": 1})
+    done = await leads("search", DESCRIPTION, env=env_for(sandbox))
+    assert done.returncode == ExitCode.API_ERROR
+    assert (
+        "leads: the Person Leads API failed while taking the search (an error on its side). "
+        "It may or may not have started it, and sent back no request ID, so it was not sent "
+        "again. Run the command again if you still want it: it may then run twice."
+    ) in done.stderr
+    assert "Try again in a minute" not in done.stderr
+    assert (await sandbox.usage())["searches"]["total"] == 1  # one command, one API search
+
+
 async def test_failed_search_exits_6(sandbox: RunningSandbox) -> None:
     sandbox.faults.update({"fail_searches": 1})
     done = await leads("search", DESCRIPTION, env=env_for(sandbox))

@@ -9,12 +9,21 @@ import re
 from datetime import UTC, datetime
 
 from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
-from cli.output import CSV_COLUMNS, OutputFormat, lead_row, render
+from cli.output import (
+    CSV_COLUMNS,
+    OutputFormat,
+    lead_row,
+    render,
+    render_watches,
+    watch_row,
+)
 from shared.models import Author, Engagement, Lead
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.untrusted import CSV_FORMULA_LEADS, clean, csv_cell
+from shared.watch.store import LastRun, Watch
 from tests.support.hostile_text import PROPERTY_SETTINGS, hostile_leads, hostile_text, leaks
 
 CLEAR = "\x1b[2J"
@@ -183,3 +192,87 @@ def test_csv_has_nothing_hidden_and_no_formula(lead: Lead) -> None:
     assert row == [csv_cell(value) for value in lead_row(lead).values()]
     for cell in row:
         assert not cell.lstrip().startswith(CSV_FORMULA_LEADS)
+
+
+# Watches: their descriptions were typed by people, and go out through the same rules.
+
+
+def hostile_watch(description: str, pause_reason: str = "", channel: str = "C1") -> Watch:
+    """A watch whose stored text came from someone else."""
+    return Watch(
+        watch_id="w1a2b3c4d",
+        description=description,
+        schedule="daily",
+        origin=Origin(front="slack", team_id="T1", channel_id=channel or None),
+        created_at=datetime(2026, 1, 14, tzinfo=UTC).timestamp(),
+        paused=bool(pause_reason),
+        pause_reason=pause_reason,
+        next_at=datetime(2026, 1, 15, tzinfo=UTC).timestamp(),
+        last=LastRun(at=datetime(2026, 1, 14, 1, tzinfo=UTC).timestamp(), status="found", new=2),
+    )
+
+
+def test_a_watch_description_cannot_start_a_formula_or_hide_text() -> None:
+    # Before: watch rows went to CSV as typed (=HYPERLINK(...) ran in a spreadsheet) and to
+    # JSON through plain json.dumps (bidi, zero-width and TAG characters raw on stdout).
+    typed = ' =HYPERLINK("https://evil.example","CTOs")\u202e\u200b\U000e0041\u2060'
+    rows = [watch_row(hostile_watch(typed, pause_reason="＋1 failures"), 4)]
+    console = Console(file=io.StringIO())
+    text = render_watches(OutputFormat.CSV, rows, console)
+    assert text is not None
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["description"] == '\' =HYPERLINK("https://evil.example","CTOs")'
+    assert row["pause_reason"] == "'＋1 failures"
+    for fmt in (OutputFormat.JSON, OutputFormat.JSONL):
+        shown = render_watches(fmt, rows, console)
+        assert shown is not None
+        assert "\\u202e\\u200b\\udb40\\udc41\\u2060" in shown  # escaped, not raw
+        assert leaks(shown, allowed="\n") == []
+        body = json.loads(shown)
+        assert (body[0] if fmt is OutputFormat.JSON else body)["description"] == typed
+
+
+@PROPERTY_SETTINGS
+@given(hostile_text(), hostile_text(), hostile_text(20), st.integers(0, 3))
+def test_watch_csv_has_nothing_hidden_and_no_formula(
+    description: str, pause_reason: str, channel: str, count: int
+) -> None:
+    rows = [watch_row(hostile_watch(description, pause_reason, channel), 1)] * count
+    text = render_watches(OutputFormat.CSV, rows, Console(file=io.StringIO()))
+    assert text is not None
+    assert leaks(text, allowed="\n\t") == []
+    header, *cells = list(csv.reader(io.StringIO(text)))
+    assert header == (list(rows[0]) if rows else ["watch_id"])
+    assert len(cells) == count
+    for row in cells:
+        assert row == [csv_cell(value) for value in rows[0].values()]
+        for cell in row:
+            assert not cell.lstrip().startswith(CSV_FORMULA_LEADS)
+
+
+@PROPERTY_SETTINGS
+@given(hostile_text(), hostile_text(), hostile_text(20))
+def test_watch_json_keeps_the_exact_data_with_nothing_hidden_raw(
+    description: str, pause_reason: str, channel: str
+) -> None:
+    rows = [watch_row(hostile_watch(description, pause_reason, channel), 1)]
+    console = Console(file=io.StringIO())
+    text = render_watches(OutputFormat.JSON, rows, console)
+    assert text is not None
+    assert leaks(text, allowed="\n") == []  # indent=2's own line breaks
+    assert json.loads(text) == rows
+    lines = render_watches(OutputFormat.JSONL, rows * 2, console)
+    assert lines is not None
+    assert leaks(lines, allowed="\n") == []
+    assert [json.loads(line) for line in lines.split("\n")] == rows * 2
+
+
+@PROPERTY_SETTINGS
+@given(hostile_text(), hostile_text(20))
+def test_the_watch_table_shows_nothing_hidden(description: str, channel: str) -> None:
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    rows = [watch_row(hostile_watch(description, channel=channel), 1)]
+    assert render_watches(OutputFormat.TABLE, rows, console) is None
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "w1a2b3c4d" in shown
+    assert leaks(shown, allowed="\n") == []  # the table's own line breaks

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import AsyncIterator
 
@@ -57,6 +59,27 @@ async def test_add_run_list_and_rm(sandbox: RunningSandbox, redis_url: str) -> N
     gone = await leads("watch", "rm", watch_id, env=env)
     assert gone.returncode == ExitCode.NOT_FOUND
     assert f"No watch {watch_id} here." in gone.stderr
+
+
+async def test_a_typed_description_is_listed_defused_and_escaped(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    # Before: `watch list` wrote the description as typed: a CSV cell a spreadsheet runs as
+    # a formula, and bidi, zero-width and TAG characters raw in JSON on a terminal.
+    typed = '=HYPERLINK("https://evil.example","CTOs")\u202e\u200b\U000e0041 in fintech'
+    env = env_for(sandbox, REDIS_URL=redis_url)
+    added = await leads("watch", "add", "weekly", typed, "--format", "csv", env=env)
+    assert added.returncode == ExitCode.OK, added.stderr
+    listed = await leads("watch", "list", "--format", "csv", env=env)
+    assert listed.returncode == ExitCode.OK, listed.stderr
+    [row] = csv.DictReader(io.StringIO(listed.stdout))
+    assert row["description"] == '\'=HYPERLINK("https://evil.example","CTOs") in fintech'
+    as_json = await leads("watch", "list", "--format", "json", env=env)
+    assert as_json.returncode == ExitCode.OK, as_json.stderr
+    assert "\\u202e\\u200b\\udb40\\udc41 in fintech" in as_json.stdout
+    assert not {"\u202e", "\u200b", "\U000e0041"} & set(as_json.stdout)
+    [watch] = json.loads(as_json.stdout)
+    assert watch["description"] == typed  # programs still get what was typed
 
 
 async def test_bad_input_and_the_budget_have_their_exit_codes(

@@ -18,7 +18,11 @@ from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from shared.errors import BadRequestError
 from shared.runtime import ApiEndpoint
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
-from tests.mcp_server.support import DESCRIPTION, error_of
+from tests.mcp_server.support import (
+    DESCRIPTION,
+    error_of,
+    listing_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +75,10 @@ async def test_an_unknown_request_id_is_reported_as_such(connect: Any) -> None:
     text = error_of(result)
     assert f"Unknown request ID {UNKNOWN_ID}" in text
     assert "list_searches" in text
+
+
+async def _searches_made(sandbox: RunningSandbox) -> int:
+    return int((await sandbox.usage())["searches"]["total"])
 
 
 async def _api_requests(sandbox: RunningSandbox) -> int:
@@ -127,17 +135,34 @@ async def test_refused_credentials_name_the_settings(connect: Any, sandbox: Runn
         assert "wrong-secret-value" not in text
 
 
-async def test_an_unavailable_api_is_reported_without_internals(
+async def test_a_failing_api_is_reported_without_internals(
     connect: Any, sandbox: RunningSandbox
 ) -> None:
     sandbox.faults.update({"fail_requests": "always"})
     async with connect() as client:
         result = await client.call_tool("search_leads", {"description": DESCRIPTION})
+        status = await client.call_tool(
+            "get_search_status", {"request_id": UNKNOWN_ID, "wait_seconds": 0}
+        )
     text = error_of(result)
-    assert "unavailable" in text
-    assert "try again" in text
-    assert "Traceback" not in text
-    assert sandbox.base_url not in text
+    assert "The Person Leads API failed while taking this search" in text
+    # A lookup creates nothing: it can simply be tried again.
+    assert error_of(status).endswith(
+        ": The Person Leads API failed (an error on its side); try again in a minute."
+    )
+    for shown in (text, error_of(status)):
+        assert "Traceback" not in shown
+        assert sandbox.base_url not in shown
+
+
+async def test_an_unreachable_api_is_reported_as_unavailable(connect: Any) -> None:
+    # Nothing listens on the discard port: the request never left, so retrying is safe.
+    nowhere = ApiEndpoint("http://127.0.0.1:9", SANDBOX_API_KEY, SANDBOX_API_SECRET)
+    async with connect(endpoint_=nowhere) as client:
+        result = await client.call_tool("search_leads", {"description": DESCRIPTION})
+    assert error_of(result).endswith(
+        ": The Person Leads API is unavailable right now; try again in a minute."
+    )
 
 
 def test_the_apis_reason_for_refusing_reaches_the_model_on_one_clean_line() -> None:
@@ -159,3 +184,23 @@ def test_the_apis_reason_for_refusing_reaches_the_model_on_one_clean_line() -> N
     assert "\x1b" not in text
     assert "\u202e" not in text
     assert len(text) < 400
+
+
+async def test_a_500_after_the_api_created_the_search_makes_one_search_and_says_so(
+    connect: Any, sandbox: RunningSandbox
+) -> None:
+    # The spec does not promise that a 500 created nothing: this sandbox fault creates the
+    # search, then answers 500. A retried POST would create (and bill) a second one.
+    sandbox.faults.update({"fail_after_create": 1})
+    async with connect() as client:
+        result = await client.call_tool("search_leads", {"description": DESCRIPTION})
+        listed = listing_of(await client.call_tool("list_searches", {}))
+    text = error_of(result)
+    assert ": The Person Leads API failed while taking this search (an error on its side)." in text
+    assert "may or may not have created it" in text
+    # list_searches cannot show it (the API never gave its request_id), and the error says so.
+    assert listed.count == 0
+    assert "list_searches cannot show it" in text
+    assert "call search_leads again only if they still want it" in text
+    assert "unavailable" not in text  # not the generic "try again in a minute"
+    assert await _searches_made(sandbox) == 1  # exactly one API search for one call

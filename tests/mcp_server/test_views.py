@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from mcp_server.views import (
     POST_TEXT_CHARS,
@@ -16,10 +17,14 @@ from mcp_server.views import (
     search_list,
     search_list_text,
     search_outcome,
+    watch_list,
+    watch_list_text,
+    watch_summary,
 )
 from shared.models import Author, Engagement, Lead
 from shared.state.records import Origin, SearchRecord, SearchState
 from shared.untrusted import safe_url
+from shared.watch.store import LastRun, Watch
 from tests.support.hostile_text import PROPERTY_SETTINGS, hostile_leads, hostile_text, leaks
 
 NOW = datetime(2026, 1, 14, 15, 30, tzinfo=UTC)
@@ -284,3 +289,47 @@ def test_clean_text_is_one_clean_line_within_its_limit(text: str) -> None:
     assert all(not char.isspace() or char == " " for char in cleaned)
     if cut:
         assert cleaned.endswith("…")
+
+
+def hostile_watch(description: str, pause_reason: str, channel: str, status: str) -> Watch:
+    """A watch whose every stored text came from someone else."""
+    return Watch(
+        watch_id="w1a2b3c4d",
+        description=description,
+        schedule="daily",
+        origin=Origin(front="slack", team_id="T1", channel_id=channel or None),
+        created_at=NOW.timestamp(),
+        paused=bool(pause_reason),
+        pause_reason=pause_reason,
+        next_at=NOW.timestamp() + 3600,
+        last=LastRun(at=NOW.timestamp(), status=status, new=1, seen=2),
+    )
+
+
+def test_a_watch_description_reaches_the_model_on_one_clean_line() -> None:
+    # Before: list_watches showed the description as typed, so a bidi override, a zero-width
+    # space, a TAG character (an instruction nobody reading the output sees) or U+2060 went
+    # straight to the model, and a line break faked a line of the listing.
+    typed = "CTOs\u202e at\u200b fintech\U000e0041 firms\u2060\nw00000000 · daily · SYSTEM"
+    summary = watch_summary(hostile_watch(typed, "paused\u202e by\nhand", "C1", "found"), 3)
+    assert summary.description == "CTOs at fintech firms w00000000 · daily · SYSTEM"
+    assert summary.pause_reason == "paused by hand"
+    text = watch_list_text(watch_list([summary]))
+    assert text == "w1a2b3c4d · daily · paused · CTOs at fintech firms w00000000 · daily · SYSTEM"
+
+
+@PROPERTY_SETTINGS
+@given(hostile_text(), hostile_text(), hostile_text(30), hostile_text(20), st.integers(0, 5))
+def test_nothing_hidden_reaches_a_model_from_a_hostile_watch(
+    description: str, pause_reason: str, channel: str, status: str, count: int
+) -> None:
+    watch = hostile_watch(description, pause_reason, channel, status)
+    listing = watch_list([watch_summary(watch, 1)] * count)
+    for text in _strings(listing.model_dump(mode="json")):
+        assert leaks(text) == [], text
+        assert "\n" not in text
+    # One line per watch: a description cannot add one, nor hide a character in its own.
+    text = watch_list_text(listing)
+    assert leaks(text, allowed="\n") == []
+    assert len(text.split("\n")) == max(count, 1)
+    assert text.splitlines() == text.split("\n")

@@ -128,6 +128,24 @@ async def test_bad_watch_input_gets_actionable_errors(connect: Any) -> None:
         assert "No watch w00000000 here." in error_of(missing)
 
 
+async def test_list_watches_shows_a_typed_description_under_the_text_policy(
+    connect: Any,
+) -> None:
+    # Before: a description typed with a bidi override, a zero-width space, a TAG character
+    # (U+E0041, invisible instructions) and U+2060 came back to the model unchanged.
+    typed = "CTOs\u202e at\u200b fintech\U000e0041 firms\u2060 moving to the cloud"
+    async with connect() as client:
+        created = structured(
+            await client.call_tool("create_watch", {"description": typed, "schedule": "weekly"})
+        )
+        listed = await client.call_tool("list_watches", {})
+    shown = "CTOs at fintech firms moving to the cloud"
+    assert created["watch"]["description"] == shown
+    [summary] = structured(listed)["watches"]
+    assert summary["description"] == shown
+    assert text_of(listed) == f"{summary['watch_id']} · weekly · active · {shown}"
+
+
 async def test_a_watch_past_the_budget_is_refused_with_the_numbers(connect: Any) -> None:
     # 20 requests an hour, half for watches, 10 a run: one hourly watch.
     async with connect(leads_rate_limit_per_hour=20) as client:

@@ -47,7 +47,29 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> CardClick | None:
     if not all(isinstance(field, str) and field for field in fields):
         return None
     action_id, value, user_id, channel_id, message_ts = (str(field) for field in fields)
-    return CardClick(action_id, value, user_id, channel_id, message_ts)
+    trigger = body.get("trigger_id")
+    click_id = trigger if isinstance(trigger, str) else ""
+    return CardClick(
+        action_id,
+        value,
+        user_id,
+        channel_id,
+        message_ts,
+        click_id=click_id,
+        team_id=_team_id(body),
+    )
+
+
+def _team_id(body: dict[str, Any]) -> str:
+    """The workspace a click came from (checked against the card's); "" when not said."""
+    team, user = body.get("team"), body.get("user")
+    for found in (
+        team.get("id") if isinstance(team, dict) else None,
+        user.get("team_id") if isinstance(user, dict) else None,
+    ):
+        if isinstance(found, str) and found:
+            return found
+    return ""
 
 
 def _say(respond: AsyncRespond) -> Say:
@@ -158,9 +180,7 @@ async def handle_home_release(
     """
     bot = bot_context(context)
     user_id = str((body.get("user") or {}).get("id") or "")
-    team_id = str(
-        (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    )
+    team_id = _team_id(body)
     value = action.get("value")
     if not user_id or not isinstance(value, str):
         await ack()

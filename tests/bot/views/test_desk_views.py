@@ -67,20 +67,19 @@ def test_a_hostile_claimer_id_cannot_ping_anyone() -> None:
     assert "&lt;!channel&gt;" in facts
 
 
-def test_a_shared_before_mark_links_its_date_to_the_thread() -> None:
+def test_a_shared_before_mark_says_how_long_ago_and_links_to_the_thread() -> None:
     shared = SharedBefore(
         1_733_480_000.0, "https://x.slack.com/archives/C1/p1733480000000100", "1.0"
     )
     facts = lead_card(a_lead(), CardDesk(REF, shared=shared))[2]["elements"][0]["text"]
     assert (
-        ":repeat: shared <!date^1733480000^{date_short_pretty}"
+        ":repeat: shared <!date^1733480000^{ago}"
         "^https://x.slack.com/archives/C1/p1733480000000100|2024-12-06>"
     ) in facts
     unsafe = SharedBefore(1.0, "javascript:alert(1)", "1.0")
-    assert (
-        "javascript"
-        not in lead_card(a_lead(), CardDesk(REF, shared=unsafe))[2]["elements"][0]["text"]
-    )
+    unlinked = lead_card(a_lead(), CardDesk(REF, shared=unsafe))[2]["elements"][0]["text"]
+    assert "javascript" not in unlinked
+    assert ":repeat: shared <!date^1^{ago}|1970-01-01>" in unlinked  # no link, same words
 
 
 def test_the_plan_leaves_muted_authors_out_and_keeps_the_order() -> None:
@@ -88,8 +87,27 @@ def test_the_plan_leaves_muted_authors_out_and_keeps_the_order() -> None:
     plan = plan_thread(leads, ref_prefix="d:1", muted=[False, True, False, True, False])
     assert plan.groups == [[0, 2, 4]]
     assert plan.hidden == 2
+    assert plan.muted_authors == 2
     assert plan.reply_of(2) == 0
     assert plan.reply_of(1) is None
+
+
+def test_the_plan_counts_muted_authors_not_their_posts() -> None:
+    # Person 1 wrote three of the posts: one muted author, three leads left out.
+    leads = [a_lead(0), a_lead(1), a_lead(2), a_lead(1), a_lead(1), a_lead(3)]
+    leads[3] = leads[3].model_copy(update={"post_url": "https://linkedin.example/p/13"})
+    leads[4] = leads[4].model_copy(update={"post_url": "https://linkedin.example/p/14"})
+    muted = [False, True, False, True, True, True]
+    plan = plan_thread(leads, ref_prefix="d:1", muted=muted)
+    assert plan.groups == [[0, 2]]
+    assert plan.hidden == 4
+    assert plan.muted_authors == 2  # person 1 and person 3
+    # A share of a few counts only the muted among those chosen.
+    chosen = plan_thread(leads, ref_prefix="d:1", muted=muted, only={0, 1, 3})
+    assert (chosen.groups, chosen.hidden, chosen.muted_authors) == ([[0]], 2, 1)
+    assert DeskCounts(1, 0, chosen.muted_authors).line() == (
+        "1 new · 0 shared before · 1 muted author hidden"
+    )
 
 
 def test_every_reply_fits_even_with_every_card_claimed() -> None:
@@ -124,3 +142,30 @@ def test_the_csv_defuses_hostile_cells_and_keeps_the_data() -> None:
     assert row["author_name"].startswith("'＝")
     assert row["author_headline"] == "'@attack"
     assert row["post_url"] == "https://x.example/p/1"
+
+
+def test_the_csv_of_a_few_shared_leads_has_those_alone() -> None:
+    # An assistant shared leads 1, 3 and 4 of 5; lead 3's author is muted here.
+    leads = [a_lead(i) for i in range(5)]
+    mark = SharedBefore(1_733_480_000.0, "https://x.slack.com/archives/C1/p1", "1.0")
+    data = thread_csv(leads, {}, {0: mark}, {0, 3}, [0, 2, 3])
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row["position"] for row in rows] == ["1", "3", "4"]
+    assert [row["in_thread"] for row in rows] == ["yes", "no (author muted here)", "yes"]
+    assert rows[0]["shared_before_thread"] == "https://x.slack.com/archives/C1/p1"
+    assert rows[0]["shared_before_at"] == "2024-12-06T10:13:20+00:00"
+
+
+def test_marks_keep_their_links_for_the_export_when_the_cards_drop_them() -> None:
+    # Every card marked with a link would cost the thread a reply: the cards go unlinked...
+    leads = [a_lead(i, "cloud " * 88) for i in range(25)]  # 2 replies unlinked, 3 linked
+    link = "https://x.slack.com/archives/C0LEADS/p1733480000000100"
+    shared = [SharedBefore(1_733_480_000.0, link, "1.0")] * 25
+    plan = plan_thread(leads, ref_prefix="d" * 66, shared=shared)
+    assert not plan.linked
+    assert plan.mark(0) == SharedBefore(1_733_480_000.0, None, "1.0")
+    # ...but the plan keeps them: the CSV says where each lead was shared before.
+    assert {mark.link for mark in plan.shared.values()} == {link}
+    linked = plan_thread(leads[:2], ref_prefix="d:1", shared=shared[:2])
+    assert linked.linked
+    assert linked.mark(0) == shared[0]

@@ -25,6 +25,7 @@ from bot.views.notices import (
     not_in_channel,
 )
 from bot.views.parent import (
+    DeskCounts,
     ParentHeader,
     parent_not_started,
     parent_progress,
@@ -272,6 +273,23 @@ def test_the_summary_says_how_many_leads_were_left_out() -> None:
     whole = message_text(parent_summary(header, search(count=100), leads, reused=False).as_args())
     assert "*100 leads* —" in whole
     assert "left out" not in whole
+
+
+def test_a_share_of_a_few_leads_counts_only_those() -> None:
+    header = ParentHeader.of(search(), "", shared_by="Claude")
+    chosen = [plain_lead(n) for n in range(3)]  # an assistant shared 3 of the 25
+    counts = DeskCounts(new=3, shared_before=0, muted_hidden=0)
+    summary = parent_summary(
+        header, search(count=25), chosen, reused=True, desk=counts, chosen_from=25
+    )
+    assert_sendable(summary)
+    text = message_text(summary.as_args())
+    assert "*3 leads* chosen from the 25 found —" in text
+    assert "3 on Twitter" in text
+    assert "3 new · 0 shared before" in text
+    assert "25 leads" not in text
+    assert "left out" not in text
+    assert "3 leads chosen from 25 found" in summary.text  # the notification
 
 
 def test_pending_reads_as_queued_so_the_parent_is_not_edited_for_it() -> None:

@@ -1,5 +1,5 @@
 """Fixtures for the sandbox API tests: a sandbox on a real port with a fake engine, and
-httpx clients of it. Helpers live in :mod:`sandbox.api.testing` (importable from tests)."""
+httpx clients of it. Helpers live in :mod:`tests.support.sandbox_api`."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 
 from sandbox.api.clock import Clock
 from sandbox.api.engine import LeadFinder
-from sandbox.api.testing import CallbackReceiver, FakeEngine, callback_receiver
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from sandbox.slack import SlackState
+from tests.support.sandbox_api import CallbackReceiver, FakeEngine, callback_receiver
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spec"
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}

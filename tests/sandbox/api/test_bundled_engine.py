@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sandbox.api.testing import submit, wait_for_terminal
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from shared.models import Search, SearchStatus, SuccessEnvelope
+from tests.support.sandbox_api import submit, wait_for_terminal
 
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}
 

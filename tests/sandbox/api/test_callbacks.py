@@ -12,16 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.api.clock import ManualClock
-from sandbox.api.testing import (
+from sandbox.embedded import RunningSandbox
+from shared.models import LeadCallback, SearchStatus
+from tests.support.sandbox_api import (
     CallbackReceiver,
+    SteppedClock,
     callback_receiver,
     submit,
     wait_for_terminal,
-    wait_until,
 )
-from sandbox.embedded import RunningSandbox
-from shared.models import LeadCallback, SearchStatus
+from tests.support.waiting import wait_until
 
 StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
 SpecExample = Callable[[str], dict[str, Any]]
@@ -45,14 +45,13 @@ async def callback_log(
 ) -> dict[str, Any]:
     """``GET /sandbox/callbacks?request_id=``, waiting until it reaches ``state``."""
 
-    async def reached() -> dict[str, Any] | None:
+    async def reached() -> dict[str, Any]:  # empty (falsy) until it reaches ``state``
         response = await http.get("/sandbox/callbacks", params={"request_id": request_id})
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()["data"]
-        return data if state is None or data["state"] == state else None
+        return data if state is None or data["state"] == state else {}
 
-    data: dict[str, Any] = await wait_until(reached, timeout=timeout, interval=0.01)
-    return data
+    return await wait_until(reached, timeout=timeout, interval=0.01)
 
 
 async def test_callback_body_is_the_spec_example_shape(
@@ -85,7 +84,7 @@ async def test_retry_schedule_is_1_5_15_60_300_scaled(start: StartSandbox) -> No
     between them are the clock's, so the scaled schedule is checked exactly however busy
     the machine is."""
     speed = 200.0
-    clock = ManualClock()
+    clock = SteppedClock()
     # Short phases: this test is about what happens after the search.
     async with (
         start(speed=speed, clock=clock, phase_seconds=(1.0,) * 5) as sandbox,
@@ -109,7 +108,7 @@ async def test_retry_schedule_is_1_5_15_60_300_scaled(start: StartSandbox) -> No
         assert clock.next_deadline is None
 
 
-async def run_clock_until_idle(clock: ManualClock, done: Callable[[], bool]) -> None:
+async def run_clock_until_idle(clock: SteppedClock, done: Callable[[], bool]) -> None:
     """Jump ``clock`` to each sleeper's deadline in turn until ``done()``.
 
     Between jumps, wait (in real time, with a deadline) for the woken task to finish its

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from sandbox.api.clock import ManualClock
-from sandbox.api.testing import submit, wait_for_terminal, wait_until
 from sandbox.embedded import RunningSandbox
 from shared.models import ErrorBody, Search, SearchAccepted, SearchStatus, SuccessEnvelope
+from tests.support.sandbox_api import submit, wait_for_terminal
+from tests.support.waiting import wait_until
 
 StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
 SpecExample = Callable[[str], dict[str, Any]]

@@ -12,15 +12,10 @@ import pytest
 
 from sandbox.api.clock import ManualClock
 from sandbox.api.faults import Faults
-from sandbox.api.testing import (
-    CallbackReceiver,
-    callback_receiver,
-    submit,
-    wait_for_terminal,
-    wait_until,
-)
 from sandbox.embedded import RunningSandbox
 from shared.models import Search, SearchStatus, SuccessEnvelope
+from tests.support.sandbox_api import CallbackReceiver, callback_receiver, submit, wait_for_terminal
+from tests.support.waiting import wait_until
 
 StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from sandbox.api.clock import ManualClock
-from sandbox.api.testing import submit, wait_for_terminal, wait_until
 from sandbox.embedded import RunningSandbox
+from tests.support.sandbox_api import submit, wait_for_terminal
+from tests.support.waiting import wait_until
 
 StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
 AUTH = {"X-API-Key": "sandbox-key", "X-API-Secret": "sandbox-secret"}

@@ -9,9 +9,9 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 
-from sandbox.api.testing import FakeEngine, submit, wait_for_terminal
 from sandbox.embedded import RunningSandbox, SandboxConfig, start_sandbox
 from sandbox.slack import DEFAULT_TOKEN, SlackState
+from tests.support.sandbox_api import FakeEngine, submit, wait_for_terminal
 
 StartSandbox = Callable[..., AbstractAsyncContextManager[RunningSandbox]]
 DESCRIPTION = "Marketing directors at SaaS companies who are interested in AI tools"

@@ -1,4 +1,4 @@
-"""Deterministic tests of the service and the callback dispatcher on a ManualClock:
+"""Deterministic tests of the service and the callback dispatcher on a SteppedClock:
 phases, settling and credits, and the exact callback retry schedule — no HTTP, no waiting."""
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import pytest
 
 from sandbox.api.auth import Authenticator
 from sandbox.api.callbacks import CallbackDispatcher, Sender
-from sandbox.api.clock import ManualClock
 from sandbox.api.faults import Faults
 from sandbox.api.ratelimit import SlidingWindowLimiter, Window
 from sandbox.api.service import SandboxSearchService
 from sandbox.api.store import SandboxSearchStore
-from sandbox.api.testing import FakeEngine
 from sandbox.api.timing import Timing
+from tests.support.sandbox_api import FakeEngine, SteppedClock
 
 URL = "https://yourapp.example/webhook/leads"
 
@@ -26,7 +25,7 @@ URL = "https://yourapp.example/webhook/leads"
 class ScriptedSender:
     """Answers callback POSTs from a script: an int is a status, an exception is raised."""
 
-    def __init__(self, clock: ManualClock, script: list[int | BaseException]) -> None:
+    def __init__(self, clock: SteppedClock, script: list[int | BaseException]) -> None:
         self.clock = clock
         self.script = script
         self.calls: list[tuple[float, dict[str, Any]]] = []
@@ -40,7 +39,7 @@ class ScriptedSender:
 
 
 def make_service(
-    clock: ManualClock, sender: Sender | None = None, *, faults: Faults | None = None
+    clock: SteppedClock, sender: Sender | None = None, *, faults: Faults | None = None
 ) -> SandboxSearchService:
     timing = Timing()
     faults = faults or Faults()
@@ -62,7 +61,7 @@ async def settle_tasks() -> None:
         await asyncio.sleep(0)
 
 
-async def run_clock(clock: ManualClock, until: Callable[[], bool], limit: float = 10_000) -> None:
+async def run_clock(clock: SteppedClock, until: Callable[[], bool], limit: float = 10_000) -> None:
     """Jump the clock from one sleeper's deadline to the next until ``until()`` holds."""
     await settle_tasks()
     while not until():
@@ -74,7 +73,7 @@ async def run_clock(clock: ManualClock, until: Callable[[], bool], limit: float 
 
 
 async def test_status_moves_through_every_phase_by_the_clock() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     service = make_service(clock)
     record = service.create("k", "Startup founders raising seed rounds", None)
     seen = []
@@ -94,7 +93,7 @@ async def test_status_moves_through_every_phase_by_the_clock() -> None:
 
 
 async def test_completed_body_is_serialised_once_with_spec_timestamps() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     service = make_service(clock)
     record = service.create("k", "Startup founders raising seed rounds", None)
     clock.advance(120)
@@ -113,7 +112,7 @@ async def test_completed_body_is_serialised_once_with_spec_timestamps() -> None:
 
 
 async def test_credits_only_for_searches_with_leads() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     faults = Faults()
     service = make_service(clock, faults=faults)
     service.create("k", "founders with leads to find", None)
@@ -137,7 +136,7 @@ async def test_credits_only_for_searches_with_leads() -> None:
 
 
 async def test_engine_failure_fails_the_search() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     service = make_service(clock)
     record = service.create("k", "the engine will explode here", None)
     clock.advance(105)
@@ -147,7 +146,7 @@ async def test_engine_failure_fails_the_search() -> None:
 
 
 async def test_search_belongs_to_its_key() -> None:
-    service = make_service(ManualClock())
+    service = make_service(SteppedClock())
     record = service.create("k", "founders with leads to find", None)
     assert service.find("k", record.request_id) is record
     assert service.find("other", record.request_id) is None
@@ -155,7 +154,7 @@ async def test_search_belongs_to_its_key() -> None:
 
 
 async def test_callback_retry_schedule_is_exactly_the_spec_one() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [500] * 10)
     service = make_service(clock, sender)
     record = service.create("k", "founders with leads to find", URL)
@@ -170,7 +169,7 @@ async def test_callback_retry_schedule_is_exactly_the_spec_one() -> None:
 
 
 async def test_callback_stops_at_the_first_2xx_and_retries_errors_and_timeouts() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     script: list[int | BaseException] = [
         TimeoutError(),
         ConnectionRefusedError("refused"),
@@ -195,7 +194,7 @@ async def test_callback_stops_at_the_first_2xx_and_retries_errors_and_timeouts()
 
 
 async def test_failed_search_callback_body() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [])
     faults = Faults()
     faults.update({"fail_searches": 1})
@@ -223,7 +222,7 @@ async def test_failed_search_callback_body() -> None:
     [("drop_callbacks", 0, "dropped"), ("duplicate_callbacks", 2, "delivered")],
 )
 async def test_drop_and_duplicate(fault: str, expected_calls: int, state: str) -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [])
     faults = Faults()
     faults.update({fault: 1})
@@ -241,7 +240,7 @@ async def test_drop_and_duplicate(fault: str, expected_calls: int, state: str) -
 
 
 async def test_reordered_callback_arrives_after_a_later_search() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [])
     faults = Faults()
     faults.update({"reorder_callbacks": 1})
@@ -258,7 +257,7 @@ async def test_reordered_callback_arrives_after_a_later_search() -> None:
 
 
 async def test_reordered_callback_alone_is_released_after_the_hold() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [])
     faults = Faults()
     faults.update({"reorder_callbacks": 1})
@@ -269,7 +268,7 @@ async def test_reordered_callback_alone_is_released_after_the_hold() -> None:
 
 
 async def test_reset_cancels_pending_callbacks() -> None:
-    clock = ManualClock()
+    clock = SteppedClock()
     sender = ScriptedSender(clock, [])
     service = make_service(clock, sender)
     service.create("k", "founders with leads to find", URL)

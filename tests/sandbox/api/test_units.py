@@ -21,9 +21,9 @@ from sandbox.api.responses import (
     success_body,
     utc_timestamp,
 )
-from sandbox.api.testing import FakeEngine
 from sandbox.api.timing import DEFAULT_PHASE_SECONDS, PHASES, Timing
 from sandbox.api.validation import validate_callback_url, validate_submission
+from tests.support.sandbox_api import FakeEngine
 
 # --- timing ---------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ The certificate is made here, like a managed Redis's own (Heroku Key-Value Store
 a CA the system does not trust. redis-py verifies certificates by default, so an unset
 ``REDIS_SSL_CERT_REQS`` must fail with a message naming the settings that fix it; ``none``
 and ``required`` with the CA bundle must connect; and the store, an arq worker and the
-event bus's pub/sub must all work over the connection the settings describe.
+event bus's pub/sub must all work over the connection the settings describe. ``optional``
+behaves as ``required`` does: on a client, Python's ``ssl`` treats ``CERT_OPTIONAL`` like
+``CERT_REQUIRED`` (the server always sends a certificate, and it is verified).
 """
 
 from __future__ import annotations
@@ -152,7 +154,8 @@ async def connected(settings: Settings) -> AsyncIterator[RedisConnections]:
         await connections.aclose()
 
 
-@pytest.mark.parametrize("cert_reqs", [None, "required"])
+# "optional" too: a client's CERT_OPTIONAL verifies like CERT_REQUIRED (the README says so).
+@pytest.mark.parametrize("cert_reqs", [None, "required", "optional"])
 async def test_an_unverifiable_certificate_fails_naming_the_settings_that_fix_it(
     tls_redis: RedisServer, cert_reqs: str | None
 ) -> None:
@@ -229,11 +232,12 @@ async def test_cert_reqs_none_connects_to_a_self_signed_server(tls_redis: RedisS
         await _exercise(connections)
 
 
+@pytest.mark.parametrize("cert_reqs", ["required", "optional"])
 async def test_required_with_the_ca_bundle_verifies_and_connects(
-    tls_redis: RedisServer, tls_files: RedisTLSFiles
+    tls_redis: RedisServer, tls_files: RedisTLSFiles, cert_reqs: str
 ) -> None:
     settings = tls_settings(
-        tls_redis, redis_ssl_cert_reqs="required", redis_ssl_ca_certs=str(tls_files.ca)
+        tls_redis, redis_ssl_cert_reqs=cert_reqs, redis_ssl_ca_certs=str(tls_files.ca)
     )
     async with connected(settings) as connections:
         await connections.redis.flushall()

@@ -139,22 +139,48 @@ async def test_overdue_searches_are_claimed_by_score_each_by_one_claimer(
     claimed = [rid for batch in claims for rid in batch]
     assert sorted(claimed) == [f"{i:064d}" for i in range(3)]
     assert await store.claim_overdue(limit=10, lease=30) == []
-    assert await store.next_spare_at(f"{7:064d}") is None  # created without: never spare
+    # An hour and more later every lease and overdue time has passed; the search created
+    # without one is still never worth a spare poll.
+    later = SearchStore(store.redis, clock=lambda: now + 7200)
+    assert sorted(await later.claim_overdue(limit=10, lease=30)) == [f"{i:064d}" for i in range(7)]
 
 
-async def test_a_scheduled_poll_only_puts_the_next_spare_poll_off(store: SearchStore) -> None:
-    now = time.time()
+class StepClock:
+    """A store clock that moves only when a test sets ``now``."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def spare_due(store: SearchStore, clock: StepClock, at: float) -> list[str]:
+    """What a spare pass would claim at ``at``, left as it was (a lease of nothing)."""
+    clock.now = at
+    return await store.claim_overdue(limit=10, lease=0)
+
+
+async def test_a_scheduled_poll_only_puts_the_next_spare_poll_off(redis: aioredis.Redis) -> None:
+    now = float(int(time.time()))  # whole seconds: the claim sends its time to 6 places
+    clock = StepClock(now)
+    store = SearchStore(redis, clock=clock)
     await store.create_search(record(), first_poll_at=now, callback_token=None, overdue_at=now)
     await store.schedule_spare(RID, now + 2)
     await store.schedule_poll(RID, now + 60, no_spare_before=now + 5)
-    assert await store.next_spare_at(RID) == pytest.approx(now + 5)
+    assert await spare_due(store, clock, now + 4.9) == []  # put off from 2 s to 5 s
     await store.schedule_poll(RID, now + 60, no_spare_before=now + 1)  # never brought forward
-    assert await store.next_spare_at(RID) == pytest.approx(now + 5)
+    assert await spare_due(store, clock, now + 4.9) == []
+    assert await spare_due(store, clock, now + 5) == [RID]
     assert await store.next_poll_at(RID) == pytest.approx(now + 60)
 
 
-async def test_a_finished_search_gets_no_more_polls_of_either_kind(store: SearchStore) -> None:
-    now = time.time()
+async def test_a_finished_search_gets_no_more_polls_of_either_kind(
+    redis: aioredis.Redis,
+) -> None:
+    now = float(int(time.time()))  # whole seconds: the claim sends its time to 6 places
+    clock = StepClock(now)
+    store = SearchStore(redis, clock=clock)
     for rid in ("a" * 64, "b" * 64):
         await store.create_search(
             record(rid), first_poll_at=now, callback_token=None, overdue_at=now
@@ -163,8 +189,9 @@ async def test_a_finished_search_gets_no_more_polls_of_either_kind(store: Search
     await store.stop_polling("b" * 64)
     for rid in ("a" * 64, "b" * 64):
         await store.schedule_spare(rid, now + 2)  # too late: nothing comes back
-        assert await store.next_spare_at(rid) is None
         assert await store.next_poll_at(rid) is None
+    assert await spare_due(store, clock, now + 3600) == []
+    assert await store.claim_due_polls(limit=10, lease=30) == []
 
 
 async def test_spare_polls_are_counted_apart_from_the_schedule(store: SearchStore) -> None:

@@ -1,49 +1,66 @@
-"""Helpers for tests that drive the sandbox over HTTP: waiting on conditions, a callback
-receiver, a deterministic search engine, and shortcuts for the two spec calls.
-
-None of this runs in the sandbox itself; it is here so the product's integration tests
-and the sandbox's own share one implementation.
+"""Helpers for tests that drive the sandbox: a callback receiver, a deterministic search
+engine, a manual clock that says when its next sleeper wakes, and shortcuts for the two
+spec calls. None of this runs in the sandbox itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 from aiohttp import web
 
+from sandbox.api.clock import ManualClock
+from tests.support.waiting import wait_until
+
 __all__ = [
     "CallbackReceiver",
     "FakeEngine",
     "Received",
+    "SteppedClock",
     "callback_receiver",
     "submit",
     "wait_for_terminal",
-    "wait_until",
 ]
 
 
-async def wait_until(
-    condition: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.005
-) -> Any:
-    """Await ``condition()`` until it returns something truthy, and return that.
+class SteppedClock(ManualClock):
+    """A :class:`ManualClock` that knows when its earliest sleeper wakes.
 
-    Raises ``AssertionError`` after ``timeout`` seconds: tests wait on a condition with a
-    deadline instead of sleeping a fixed time.
+    Tests step it from one deadline to the next (:attr:`next_deadline`) instead of guessing
+    how far to :meth:`advance`. It learns the deadlines through ``sleep`` alone.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last: {result!r})")
-        await asyncio.sleep(interval)
+
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__(start)
+        self._deadlines: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        """:meth:`ManualClock.sleep`, remembering its deadline until it wakes or is cancelled."""
+        if seconds <= 0:
+            await super().sleep(seconds)
+            return
+        deadline = self.monotonic() + seconds
+        self._deadlines.append(deadline)
+        try:
+            await super().sleep(seconds)
+        finally:
+            self._deadlines.remove(deadline)
+
+    @property
+    def next_deadline(self) -> float | None:
+        """When the earliest pending sleeper wakes, or ``None`` when nobody sleeps.
+
+        A sleeper woken by :meth:`advance` whose task has not run yet is no longer pending.
+        """
+        now = self.monotonic()
+        return min((at for at in self._deadlines if at > now), default=None)
 
 
 async def submit(client: httpx.AsyncClient, description: str, **extra: Any) -> str:
@@ -59,14 +76,15 @@ async def wait_for_terminal(
 ) -> dict[str, Any]:
     """Poll until the search is completed or failed; return that GET body."""
 
-    async def finished() -> dict[str, Any] | None:
+    async def finished() -> dict[str, Any]:  # empty (falsy) until it has finished
         response = await client.get("/person/leads", params={"request_id": request_id})
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
-        return body if body["data"]["status"] in {"completed", "failed"} else None
+        return body if body["data"]["status"] in {"completed", "failed"} else {}
 
-    body: dict[str, Any] = await wait_until(finished, timeout=timeout)
-    return body
+    return await wait_until(
+        finished, timeout=timeout, interval=0.005, message=f"search {request_id} to finish"
+    )
 
 
 class FakeEngine:
@@ -150,7 +168,9 @@ class CallbackReceiver:
         async def enough() -> bool:
             return len(self.received) >= count
 
-        await wait_until(enough, timeout=timeout)
+        await wait_until(
+            enough, timeout=timeout, interval=0.005, message=f"{count} callback requests"
+        )
         return self.received
 
 
