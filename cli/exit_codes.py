@@ -31,7 +31,8 @@ MEANINGS: dict[ExitCode, str] = {
     "characters, bad setting, the channel's watch cap reached",
     ExitCode.AUTH: "the API refused the credentials (NYNE_API_KEY / NYNE_API_SECRET)",
     ExitCode.RATE_LIMITED: "rate limited: the request budget is used up (the message says "
-    "when to retry), or cannot sustain a new watch",
+    "when to retry), a queued search could not start in time, or the budget cannot sustain "
+    "a new watch",
     ExitCode.API_ERROR: "API or network failure (unreachable, timed out, 5xx, unexpected "
     "answer, Redis unreachable)",
     ExitCode.SEARCH_FAILED: "the search failed or expired",
