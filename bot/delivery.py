@@ -115,7 +115,7 @@ class Deliverer:
             if search is None:
                 await self.deliveries.finish(delivery_id)
                 return DeliveryOutcome.GONE
-            work = asyncio.create_task(self.bring_up_to_date(delivery, search))
+            work = asyncio.create_task(self._catch_up(delivery, search))
             heartbeat = Heartbeat(
                 lock,
                 self.deliveries.lease,
@@ -141,6 +141,23 @@ class Deliverer:
         finally:
             with contextlib.suppress(LockError):  # lost: another run may hold it now
                 await lock.release()
+
+    async def _catch_up(self, delivery: Delivery, search: SearchRecord) -> bool:
+        """:meth:`bring_up_to_date`, again while the search moved on meanwhile.
+
+        A phase edit can take a second or more (Slack's 429s); the search may finish while it
+        runs. Its completion's own job would find this run holding the lock and back off, so
+        the run that holds the lock carries on to the newest state instead.
+        """
+        while True:
+            finished = await self.bring_up_to_date(delivery, search)
+            if finished:
+                return True
+            latest = await self.searches.get_search(search.request_id)
+            fresh = await self.deliveries.get(delivery.delivery_id)
+            if latest is None or fresh is None or latest.status is search.status:
+                return False
+            delivery, search = fresh, latest
 
     async def bring_up_to_date(self, delivery: Delivery, search: SearchRecord) -> bool:
         """Show the search's current state in Slack; True once the answer is complete."""

@@ -128,3 +128,48 @@ async def test_a_delivery_whose_data_expired_leaves_the_open_set(
     outcome = await SlowDeliverer(deliveries, searches).run(delivery_id)
     assert outcome is DeliveryOutcome.GONE
     assert await redis.zscore(deliveries.keys.open_deliveries, delivery_id) is None
+
+
+class PhaseThenFinish(Deliverer):
+    """Shows a phase through a Slack call the test holds up, then finishes (no Slack)."""
+
+    def __init__(self, deliveries: DeliveryStore, searches: SearchStore) -> None:
+        desk = DeskStore(deliveries.redis, searches.keys.prefix, retention=600)
+        super().__init__(deliveries, searches, desk, AsyncWebClient())
+        self.in_phase = asyncio.Event()
+        self.release = asyncio.Event()
+        self.shown: list[str] = []
+
+    async def bring_up_to_date(self, delivery: Delivery, search: SearchRecord) -> bool:
+        self.shown.append(search.status.value)
+        if not search.is_terminal:
+            self.in_phase.set()
+            await self.release.wait()  # a phase edit sleeping through Slack's 429
+            return False
+        return True
+
+
+async def test_a_search_that_finishes_during_a_phase_edit_is_finished_by_the_same_run(
+    searches: SearchStore, deliveries: DeliveryStore
+) -> None:
+    record = SearchRecord(
+        request_id=RID,
+        description="d" * 20,
+        origin=ASKER.origin,
+        status=SearchState.SEARCHING,
+        created_at=datetime.now(UTC),
+    )
+    await searches.create_search(record, first_poll_at=time.time() + 60, callback_token=None)
+    delivery = await deliveries.add(RID, asker=ASKER, parent_ts="1.0", reused=False)
+    assert delivery is not None
+    deliverer = PhaseThenFinish(deliveries, searches)
+    run = asyncio.create_task(deliverer.run(delivery.delivery_id))
+    await deliverer.in_phase.wait()
+    await searches.complete(RID, SearchState.COMPLETED)  # while the edit is under way
+    # The completion's own job finds the delivery taken...
+    assert await deliverer.run(delivery.delivery_id) is DeliveryOutcome.BUSY
+    deliverer.release.set()
+    # ...and the run holding it goes on to the answer rather than leave it to that job's
+    # back-off.
+    assert await run is DeliveryOutcome.FINISHED
+    assert deliverer.shown == ["searching", "completed"]
