@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bench.bench_budget import QUICK
 from bench.runner import DEFAULT_RESULTS, discover
 from tests.support.servers import redis_server_binary
 
@@ -115,12 +116,12 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
 
 
 def _check_budget(report: dict[str, Any]) -> None:
-    """What the budget benchmark's tiny burst (12 searches, 3 watches) can show: the API
+    """What the budget benchmark's tiny burst (12 searches, a few watches) can show: the API
     never answered 429, no submission was refused instead of queued, and every search
     reached the API exactly once, in both scenarios (without and with watches due)."""
     (budget,) = [b for b in report["benchmarks"] if b["name"] == "budget"]
     rows = {r["metric"]: r["value"] for r in budget["results"]}
-    for suffix in ("", ", 3 watches due"):
+    for suffix in ("", f", {QUICK.watches} watches due"):
         assert rows[f"429s answered by the API{suffix}"] == 0, rows
         assert rows[f"submissions refused instead of queued{suffix}"] == 0, rows
         assert rows[f"searches not sent to the API exactly once{suffix}"] == 0, rows
