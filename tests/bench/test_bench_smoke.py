@@ -15,9 +15,11 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.bench_budget import QUICK
 from bench.runner import DEFAULT_RESULTS, discover
 from tests.support.servers import redis_server_binary
 
@@ -80,6 +82,7 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         "mcp",
         "footprint",
         "watches",
+        "budget",
     } <= set(names)
     for benchmark in report["benchmarks"]:
         assert benchmark["error"] is None
@@ -99,6 +102,8 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
         assert any(r["ratio"] is not None for r in benchmark["results"]), benchmark["name"]
         assert any(r["target"] is not None for r in benchmark["results"]), benchmark["name"]
 
+    _check_budget(report)
+
     assert "Targets:" in completed.stdout
     page = page_path.read_text()
     assert "**Quick run**" in page
@@ -108,3 +113,15 @@ def test_every_benchmark_runs_quick_and_reports_ratios(tmp_path: Path) -> None:
     # The committed page is a full run's: a smoke run must leave it as it was.
     assert (DEFAULT_RESULTS.read_bytes() if DEFAULT_RESULTS.exists() else None) == committed
     assert _processes_with(marker) == [], "a benchmark left a process running"
+
+
+def _check_budget(report: dict[str, Any]) -> None:
+    """What the budget benchmark's tiny burst (12 searches, a few watches) can show: the API
+    never answered 429, no submission was refused instead of queued, and every search
+    reached the API exactly once, in both scenarios (without and with watches due)."""
+    (budget,) = [b for b in report["benchmarks"] if b["name"] == "budget"]
+    rows = {r["metric"]: r["value"] for r in budget["results"]}
+    for suffix in ("", f", {QUICK.watches} watches due"):
+        assert rows[f"429s answered by the API{suffix}"] == 0, rows
+        assert rows[f"submissions refused instead of queued{suffix}"] == 0, rows
+        assert rows[f"searches not sent to the API exactly once{suffix}"] == 0, rows

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from shared.polling import PollSchedule
-from shared.runtime import open_runtime
+from shared.runtime import MIN_MARGIN, open_runtime
 from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET, Settings
 from shared.state.limiter import RateWindow
 
@@ -72,9 +72,17 @@ def test_spare_polls_of_an_overdue_search_start_quick_then_thin_out() -> None:
 
 async def _paced(**values: object) -> tuple[PollSchedule, tuple[RateWindow, ...]]:
     """The poll schedule and rate windows a process opens with these settings."""
+    schedule, windows, _margin = await _paced_with_margin(**values)
+    return schedule, windows
+
+
+async def _paced_with_margin(
+    **values: object,
+) -> tuple[PollSchedule, tuple[RateWindow, ...], float]:
+    """The poll schedule, rate windows and limiter margin a process opens with these."""
     settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
     async with open_runtime(settings, redis_url=None) as runtime:
-        return runtime.service.schedule, runtime.limiter.windows
+        return runtime.service.schedule, runtime.limiter.windows, runtime.limiter.margin
 
 
 async def test_a_sandbox_run_at_a_stated_speed_is_polled_and_budgeted_at_its_pace() -> None:
@@ -83,6 +91,10 @@ async def test_a_sandbox_run_at_a_stated_speed_is_polled_and_budgeted_at_its_pac
     assert schedule == PollSchedule().scaled(1 / 10)
     # Its rate windows are as much shorter as its own (a minute lasts 6 s).
     assert windows == (RateWindow(60, 6.0), RateWindow(1000, 360.0))
+    # The margin for latency is not: requests take as long to arrive at any speed.
+    assert (await _paced_with_margin(**sandbox, leads_sandbox_speed=10))[2] == MIN_MARGIN
+    assert (await _paced_with_margin(**sandbox, leads_sandbox_speed=2))[2] == 0.5
+    assert (await _paced_with_margin(**sandbox))[2] == 1.0
     # Without the speed stated, or with a real key, the API's own pace.
     real_pace = (PollSchedule(), (RateWindow(60, 60.0), RateWindow(1000, 3600.0)))
     assert await _paced(**sandbox) == real_pace
