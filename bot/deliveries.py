@@ -8,7 +8,6 @@ search, so a search found once is answered in every channel that asked. Keys: ``
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,22 +36,32 @@ DELIVERY_GRACE = 20
 _OPEN_TTL = 30 * 24 * 3600
 
 # KEYS: the search hash, the delivery count, the delivery key prefix ("...:delivery:{rid}:"),
-# the once-key ("...:delivery-once:{rid}:<key>") naming the request the delivery answers.
-# ARGV: TTL fallback, then the delivery's field/value pairs. Numbers the new delivery and
-# stores it with its search's TTL; returns its number (the existing one when the once-key
-# already names one), or 0 for an unknown search.
+# the once-key an earlier version wrote ("...:delivery-once:{rid}:<once>"). ARGV: TTL
+# fallback, the request the delivery answers ("" for none), then the delivery's field/value
+# pairs. Numbers the new delivery and stores it with its search's TTL; returns its number
+# (the existing one when a delivery of this search already answers that request), or 0 for
+# an unknown search. The request is a field of the delivery rather than a key of its own:
+# a search has a delivery or two (one per conversation that asked), so looking through
+# them costs less than a key per delivery (~150 bytes each).
 _ADD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local existing = redis.call('GET', KEYS[4])
-if existing then return tonumber(existing) end
+local once = ARGV[2]
+if once ~= '' then
+  local earlier = redis.call('GET', KEYS[4])
+  if earlier then return tonumber(earlier) end
+  local count = tonumber(redis.call('GET', KEYS[2]) or '0')
+  for i = 1, count do
+    if redis.call('HGET', KEYS[3] .. i, 'once') == once then return i end
+  end
+end
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 1 then ttl = tonumber(ARGV[1]) end
 local n = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ttl)
 local key = KEYS[3] .. n
-redis.call('HSET', key, unpack(ARGV, 2))
+redis.call('HSET', key, unpack(ARGV, 3))
+if once ~= '' then redis.call('HSET', key, 'once', once) end
 redis.call('EXPIRE', key, ttl)
-redis.call('SET', KEYS[4], n, 'EX', ttl)
 return n
 """
 
@@ -226,9 +235,9 @@ class DeliveryStore:
                     self.search_keys.search(request_id),
                     self.keys.delivery_count(request_id),
                     self.keys.delivery(draft.delivery_id).removesuffix("0"),
-                    self.keys.delivery_once(request_id, once or secrets.token_hex(8)),
+                    self.keys.delivery_once(request_id, once or "-"),
                 ],
-                args=[str(self.ttl), *pairs],
+                args=[str(self.ttl), once or "", *pairs],
             )
         )
         if number == 0:

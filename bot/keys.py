@@ -16,10 +16,12 @@ answer owed for that search (TTL: as long as the search's record):
 
 - ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
   asked, how much of the thread is posted, which phase the parent shows (and, for a
-  watch's run, what it found: the parent then reads "Watch …", ``bot/watching.py``).
+  watch's run, what it found: the parent then reads "Watch …", ``bot/watching.py``), and
+  ``once``: the request it answers (a ``/leads`` command's ID), so a resumed command adds
+  none twice.
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
-- ``leads:delivery-once:{rid}:<command>`` — string: the delivery a ``/leads`` command
-  added, so a resumed command adds none twice.
+- ``leads:delivery-once:{rid}:<command>`` — string, written by earlier versions only (they
+  kept ``once`` here): still honoured until it expires.
 - ``leads:lock:delivery:{rid}:<n>`` — string: the holder of the work on it (TTL: the lease,
   30 s, renewed by the run's heartbeat).
 - ``leads:replies:{rid}:<n>`` — list: the ``ts`` of each thread reply posted, so a card can be
@@ -124,7 +126,8 @@ class BotKeys:
         return f"{self.prefix}:lock:message:{channel_id}:{ts}"
 
     def delivery_once(self, request_id: str, once: str) -> str:
-        """Which delivery one request (a ``/leads`` command) added to a search."""
+        """Which delivery one request added to a search, as earlier versions kept it (they
+        wrote this key; this one reads it until it expires)."""
         return f"{self.prefix}:delivery-once:{{{request_id}}}:{once}"
 
     def command(self, command_id: str) -> str:

@@ -101,3 +101,36 @@ async def test_every_delivery_key_has_a_ttl(
     for key in keys:
         assert await redis.ttl(key) > 0, f"{key} has no TTL"
     await lock.release()
+
+
+async def test_a_request_adds_one_delivery_however_often_it_asks_and_no_key_for_it(
+    deliveries: DeliveryStore, searches: SearchStore, redis: aioredis.Redis
+) -> None:
+    await a_search(searches)
+    # A /leads command resumed after a crash adds its delivery again: the same one comes back.
+    tries = await asyncio.gather(
+        *(
+            deliveries.add(RID, asker=ASKER, parent_ts="1.0", reused=False, once="cmd-1")
+            for _ in range(3)
+        )
+    )
+    assert {d.delivery_id for d in tries if d is not None} == {f"{RID}:1"}
+    other = await deliveries.add(RID, asker=ASKER, parent_ts="2.0", reused=True, once="cmd-2")
+    assert other is not None
+    assert other.delivery_id == f"{RID}:2"
+    assert await deliveries.ids_of(RID) == [f"{RID}:1", f"{RID}:2"]
+    # The request is a field of its delivery: no key of its own (memory per search).
+    assert [key async for key in redis.scan_iter("*delivery-once*")] == []
+
+
+async def test_a_once_key_an_earlier_version_wrote_is_still_honoured(
+    deliveries: DeliveryStore, searches: SearchStore, redis: aioredis.Redis
+) -> None:
+    await a_search(searches)
+    first = await deliveries.add(RID, asker=ASKER, parent_ts="1.0", reused=False)
+    assert first is not None
+    await redis.set(deliveries.keys.delivery_once(RID, "cmd-old"), 1, ex=600)
+    again = await deliveries.add(RID, asker=ASKER, parent_ts="1.0", reused=False, once="cmd-old")
+    assert again is not None
+    assert again.delivery_id == first.delivery_id
+    assert await deliveries.ids_of(RID) == [f"{RID}:1"]
