@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -123,8 +124,8 @@ class Rig:
     ) -> tuple[str, str | None]:
         """Start a search as its front does; its request ID, and its delivery's if Slack's.
 
-        From Slack, as the bot's ``/leads`` handler: submit, record the delivery under the
-        parent message, queue its first run. From any other front: submit.
+        From Slack, as the bot's ``/leads`` intake: submit, record the delivery under the
+        parent message (once per command), queue its first run. From any other front: submit.
         """
         if isinstance(asker, Origin):
             submitted = await self.runtime.service.submit(description, asker)
@@ -132,7 +133,11 @@ class Rig:
         submitted = await self.runtime.service.submit(description, asker.origin)
         request_id = submitted.search.request_id
         delivery = await self.services.deliveries.add(
-            request_id, asker=asker, parent_ts=PARENT_TS, reused=submitted.reused
+            request_id,
+            asker=asker,
+            parent_ts=PARENT_TS,
+            reused=submitted.reused,
+            once=secrets.token_hex(8),  # the command's ID, as the intake gives it
         )
         if delivery is None:
             raise RuntimeError(f"search {request_id} vanished before its delivery was recorded")

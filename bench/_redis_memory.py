@@ -26,8 +26,10 @@ __all__ = ["MemoryUse", "measure_pending_searches"]
 
 TRANSIENT = frozenset({"queued delivery job", "job queue entry"})
 """Gone as soon as a worker runs the job (within a second when workers run)."""
-NOT_PER_SEARCH = frozenset({"rate-limit log"})
-"""One entry per API request in the last hour, capped by the budget, not by searches."""
+NOT_PER_SEARCH = frozenset({"rate-limit log", "recent-searches entry"})
+"""Capped whatever the number of searches: the rate-limit log (one entry per API request in
+the last hour, capped by the budget) and the recent-searches set (the last 500 searches,
+for listing). Measured over 500 searches they would read as a cost of each."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def _classify(key: str, keys: Keys) -> str:
     exact = {
         keys.polls: "poll schedule entry",
         keys.recent: "recent-searches entry",
+        keys.overdue: "spare-poll schedule entry",
         bot.open_deliveries: "open-deliveries entry",
         bot.jobs: "job queue entry",
     }

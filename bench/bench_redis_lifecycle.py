@@ -112,7 +112,8 @@ async def _memory(rig: Rig, searches: int) -> list[Result]:
             "B",
             note=(
                 "arq job and queue entry, gone once a worker takes it: not counted above; nor "
-                "is the rate-limit log (per API request, not per search): "
+                "are the rate-limit log (per API request, not per search) and the "
+                "recent-searches set (the last 500 searches): together "
                 f"{slack.total(kinds=NOT_PER_SEARCH):,.0f} B per search here"
             ),
         ),
