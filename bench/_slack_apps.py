@@ -80,7 +80,7 @@ def bot_app(order: dict[str, Any], public_url: str) -> web.Application:
         leads_log_level="WARNING",
     )
     endpoint = ApiEndpoint(order["api_url"], SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
-    return create_app(settings, endpoint=endpoint, schedule=NO_POLLS)
+    return create_app(settings, endpoint=endpoint, schedule=NO_POLLS, settle_heap=True)
 
 
 def bare_app(order: dict[str, Any]) -> web.Application:

@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
     settings = start(load_bot_settings, prog)
     mode = "Socket Mode" if settings.slack_app_token else "HTTP (POST /slack/events)"
     log.info("starting the Leads bot on port %d; Slack requests via %s", settings.port, mode)
-    app = create_app(settings)
+    app = create_app(settings, settle_heap=True)
     # Everything imported so far lives as long as the process: keep the collector from
     # walking it again and again (full collections otherwise pause requests for ~50 ms).
     gc.freeze()
