@@ -28,7 +28,6 @@ that lost its worker during a blip would otherwise silently stop delivering.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import tempfile
 import time
@@ -48,6 +47,7 @@ from bot.intake import CommandStore, Intake, IntakeOutcome
 from bot.share import SHARE_JOB, SHARE_RESULT_SECONDS, share_to_slack
 from bot.spool import CommandSpool
 from bot.watching import CREATE_JOB, WatchBusyError, Watching, create_watch_for_assistant
+from shared._awaitable import stop_task
 from shared.runtime import Runtime
 from shared.state.connection import RedisConnections, dump_job, load_job
 from shared.state.events import SearchChange
@@ -325,7 +325,6 @@ _FIRST_DELAY = 1.0
 _MAX_DELAY = 30.0
 # A worker that ran this long before failing was healthy: restart it at the first delay.
 _HEALTHY_RUN = 60.0
-_STOP_PATIENCE = 1.0
 
 
 async def _settle_jobs(worker: Worker) -> None:
@@ -365,15 +364,7 @@ class BackgroundWorker:
     async def stop(self) -> None:
         """Stop the worker; jobs in flight are cancelled (their progress is recorded)."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        # Cancelled while it starts up, arq's worker can swallow the cancellation (seen with
-        # arq 0.28 / redis-py 5.3, when cancelled within milliseconds of starting): ask again.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=_STOP_PATIENCE)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
 
     async def _supervise(self) -> None:
         delay = _FIRST_DELAY

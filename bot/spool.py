@@ -31,6 +31,7 @@ from typing import BinaryIO
 from redis.exceptions import RedisError
 
 from bot.intake import Command
+from shared._awaitable import stop_task
 
 __all__ = ["PATIENCE", "CommandSpool", "SpoolDrainer"]
 
@@ -105,10 +106,7 @@ class SpoolDrainer:
     async def stop(self) -> None:
         """Stop draining (what is left stays on disk for the next process)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     async def _loop(self) -> None:
         while True:

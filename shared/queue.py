@@ -36,7 +36,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel
 from redis.exceptions import LockError, RedisError
 
-from shared._awaitable import settle
+from shared._awaitable import settle, stop_task
 from shared.errors import AuthenticationError, LeadsError, QueueFullError, RateLimitError
 from shared.service import LeadsService, SubmitResult
 from shared.state.keys import Keys
@@ -178,13 +178,15 @@ class SearchQueue:
         """1 while a person's search waits for a slot (it goes before the queue), else 0."""
         return 1 if await self._redis.exists(self.limiter.waiting_key) else 0
 
+    async def record(self, handle: str) -> QueuedSearch | None:
+        """A queued search by handle, as recorded (no place, no estimate)."""
+        fields: dict[str, str] = await settle(self._redis.hgetall(self.keys.queued(handle)))
+        return QueuedSearch.from_hash(handle, fields) if fields else None
+
     async def get(self, handle: str) -> QueuedSearch | None:
         """A queued search by handle (with its place and expected start while waiting)."""
-        fields: dict[str, str] = await settle(self._redis.hgetall(self.keys.queued(handle)))
-        if not fields:
-            return None
-        entry = QueuedSearch.from_hash(handle, fields)
-        if entry.stage is QueueStage.WAITING:
+        entry = await self.record(handle)
+        if entry is not None and entry.stage is QueueStage.WAITING:
             rank = await self._redis.zrank(self.keys.queue, handle)
             entry.ahead = int(rank or 0)
             wait = await self.limiter.expected_wait(entry.ahead)
@@ -209,12 +211,12 @@ class SearchQueue:
         deadline = time.monotonic() + timeout
         pause = 0.1
         while True:
-            entry = await self.get(handle)
+            entry = await self.record(handle)
             if entry is None or entry.stage is not QueueStage.WAITING:
                 return entry
             left = deadline - time.monotonic()
             if left <= 0:
-                return entry
+                return await self.get(handle)  # still waiting: with its place and estimate
             await asyncio.sleep(min(pause, left))
             pause = min(pause * 2, 1.0)
 
@@ -298,12 +300,7 @@ class QueueRunner:
     async def stop(self) -> None:
         """Stop; a search being submitted is left to another runner (its lock lapses)."""
         task, self._task = self._task, None
-        if task is not None:
-            # Asked again until it stops: under the MCP server's stateless transport the
-            # first cancellation was seen lost (the task stayed "cancelling" in its sleep).
-            while not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=0.5)
+        await stop_task(task)
         with contextlib.suppress(RedisError, OSError):  # it just stops being counted alive
             await self.queue.say_gone(self.name)
 
@@ -339,7 +336,7 @@ class QueueRunner:
         return self.idle
 
     async def _submit(self, handle: str, lock: aioredis.lock.Lock) -> float:
-        entry = await self.queue.get(handle)
+        entry = await self.queue.record(handle)
         if entry is None:
             await self.queue.drop(handle)  # its record expired: nothing left to submit
             return 0.0

@@ -14,13 +14,14 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.servers import free_port, port_open
 
 __all__ = [
     "ROOT",
@@ -37,19 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # The developer's own settings never leak into the processes under test.
 _OUR_PREFIXES = ("NYNE_", "SLACK_", "REDIS_", "PUBLIC_", "LEADS_", "PORT", "MCP_")
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def procfile_command(
@@ -218,7 +206,7 @@ class AofRedis:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
-        while not _port_open(self.port):
+        while not port_open(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start; see {self.directory}")
             time.sleep(0.02)

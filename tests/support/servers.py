@@ -24,7 +24,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
+    """True when something accepts connections on 127.0.0.1:``port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -59,7 +60,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_until_sync(lambda: _port_open(self.port), timeout=10, message="redis to restart")
+        wait_until_sync(lambda: port_open(self.port), timeout=10, message="redis to restart")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -144,7 +145,7 @@ def run_redis_server(
     server = RedisServer(port, process, tls=tls is not None, argv=argv)
     try:
         wait_until_sync(
-            lambda: _port_open(port) or process.poll() is not None,
+            lambda: port_open(port) or process.poll() is not None,
             timeout=10,
             message="redis-server to listen",
         )
