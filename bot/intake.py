@@ -11,12 +11,16 @@ so a resumed run starts after the last one:
 
 1. **received** — the visible parent message is posted ("Queued…"), and its ``ts`` recorded.
    If the bot may not post in the channel, the person is told how to invite it, through the
-   command's ``response_url``, and the command is closed: nothing reached the API.
+   command's ``response_url``, and the command is closed. Slack usually says so at once,
+   and then nothing reached the API.
 2. **posted** — the search is submitted through the core (which may wait for the shared
    request budget; the parent then says when it will run) and its request ID recorded. If
    the API refuses the search, the parent says why, and the command is closed.
    The reason is recorded before the parent says it (**refused**), so a resumed run says
    it again rather than submit again: a POST answered 500 may have created the search.
+   The parent gets a head start of :data:`PARENT_HEAD_START`, not a veto: when Slack is
+   slow to take it (a 429 costs a second or two), the search is submitted meanwhile, so
+   steps 1 and 2 may be recorded in either order.
 3. **submitted** — a delivery is recorded where the parent is (once per command, however
    often this step runs) and its first run queued; the command is closed.
 
@@ -38,6 +42,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
+from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
@@ -97,10 +102,25 @@ return 1
 """
 # Waits shorter than this pass without a word on the parent message.
 _MENTION_WAIT_AFTER = 1.0
+PARENT_HEAD_START = 0.5
+"""Seconds the parent message gets to go up before the search is submitted anyway.
+
+Slack answers well within that, so a channel the bot cannot post in is found out before
+anything reaches the API (nothing searched, no credit spent). A slow answer — a 429 costs
+a second or two — no longer holds up the search, which takes longest: it is submitted while
+the parent is still on its way."""
+
+
+async def _finished(task: asyncio.Task[Any]) -> None:
+    """Wait for ``task`` to end, however it ends (its error is its own to log)."""
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" at exit
 
 
 class Stage(StrEnum):
-    """How far a command has got."""
+    """How far a command has got: the last step recorded (the parent's post and the
+    submission may be recorded in either order, see :data:`PARENT_HEAD_START`)."""
 
     RECEIVED = "received"
     """Recorded and acknowledged; no parent message yet."""
@@ -399,26 +419,30 @@ class Intake:
 
     async def _advance(self, command: Command) -> None:
         header = ParentHeader(command.user_id, command.description, sandbox=self.sandbox)
-        parent_ts = command.parent_ts
+        parent = asyncio.create_task(self._post_parent(command, header))
+        try:
+            await asyncio.wait({parent}, timeout=PARENT_HEAD_START)
+            if parent.done() and parent.result() is None:
+                started = command.request_id is not None  # by an earlier run
+                await self.tell_asker(command, notices.not_in_channel(started=started))
+                return
+            request_id, reused, reason = await self._start_search(command, header, parent)
+            parent_ts = await parent
+        except asyncio.CancelledError:
+            parent.cancel()
+            raise
+        except BaseException:
+            # Let a parent on its way be posted and recorded (a resumed run would post a
+            # second one), then fail; its own error, if any, is in the log.
+            await _finished(parent)
+            raise
         if parent_ts is None:
-            parent_ts = await self._post_parent(command, header)
-            if parent_ts is None:
-                return
-        request_id, reused = command.request_id, command.reused
+            await self.tell_asker(command, notices.not_in_channel(started=request_id is not None))
+            return
         if request_id is None:
-            reason = command.reason
-            if reason is None:
-                submitted = await self._submit(command, parent_ts, header)
-                if isinstance(submitted, str):
-                    reason = submitted
-                    await self.commands.refused(command.command_id, reason)
-                else:
-                    request_id, reused = submitted
-                    await self.commands.submitted(command.command_id, request_id, reused=reused)
-            if request_id is None:
-                message = parent_not_started(header, reason or notices.unexpected_reason())
-                await update_message(self.slack, command.channel_id, parent_ts, message)
-                return
+            message = parent_not_started(header, reason or notices.unexpected_reason())
+            await update_message(self.slack, command.channel_id, parent_ts, message)
+            return
         # Once per command, however often this step runs: the command's ID names it.
         delivery = await self.deliveries.add(
             request_id,
@@ -446,7 +470,10 @@ class Intake:
             await update_message(self.slack, command.channel_id, command.parent_ts, message)
 
     async def _post_parent(self, command: Command, header: ParentHeader) -> str | None:
-        """Post the parent and record it; None when the bot may not post there (told)."""
+        """The parent's ``ts``: posted and recorded now unless it was already; None when the
+        bot may not post there (the caller tells the person)."""
+        if command.parent_ts is not None:
+            return command.parent_ts
         where = {"command_id": command.command_id, "channel_id": command.channel_id}
         try:
             parent_ts = await post_message(
@@ -455,8 +482,7 @@ class Intake:
         except SlackApiError as err:
             if error_code(err) not in CANNOT_POST_HERE:
                 raise
-            log.info("cannot post here (%s): told the user", error_code(err), extra=where)
-            await self.tell_asker(command, notices.not_in_channel())
+            log.info("cannot post here (%s)", error_code(err), extra=where)
             return None
         await self.commands.posted(command.command_id, parent_ts)
         return parent_ts
@@ -479,12 +505,30 @@ class Intake:
                 extra={"command_id": command.command_id},
             )
 
+    async def _start_search(
+        self, command: Command, header: ParentHeader, parent: asyncio.Task[str | None]
+    ) -> tuple[str | None, bool, str | None]:
+        """(request ID, reused, None) once the search is started — now, or by an earlier run
+        — or (None, False, why not) once it was refused. Each outcome is recorded."""
+        if command.request_id is not None:
+            return command.request_id, command.reused, None
+        if command.reason is not None:
+            return None, False, command.reason
+        submitted = await self._submit(command, parent, header)
+        if isinstance(submitted, str):
+            await self.commands.refused(command.command_id, submitted)
+            return None, False, submitted
+        request_id, reused = submitted
+        await self.commands.submitted(command.command_id, request_id, reused=reused)
+        return request_id, reused, None
+
     async def _submit(
-        self, command: Command, parent_ts: str, header: ParentHeader
+        self, command: Command, parent: asyncio.Task[str | None], header: ParentHeader
     ) -> tuple[str, bool] | str:
         """Submit: the search's request ID and whether it was reused, or why it did not start.
 
-        The reason is mrkdwn for the parent message.
+        The reason is mrkdwn for the parent message (``parent``: its post, maybe still on
+        its way).
         """
         where = {"command_id": command.command_id, "channel_id": command.channel_id}
         told_waiting = False
@@ -492,7 +536,11 @@ class Intake:
         async def on_wait(seconds: float) -> None:
             # The shared budget makes us wait for a slot: say when the search will run.
             nonlocal told_waiting
-            if told_waiting or seconds < _MENTION_WAIT_AFTER:
+            # Said on the parent once it is up (not waited for: the search goes first).
+            if told_waiting or seconds < _MENTION_WAIT_AFTER or not parent.done():
+                return
+            parent_ts = None if parent.cancelled() or parent.exception() else parent.result()
+            if parent_ts is None:  # nowhere to say it
                 return
             told_waiting = True
             starts_at = datetime.now(UTC) + timedelta(seconds=seconds)
@@ -539,6 +587,11 @@ class Intake:
         reused = result.reused and result.search.origin.ref != command.command_id
         log.info(
             "search started from Slack",
-            extra={**where, "request_id": request_id, "reused": reused},
+            extra={
+                **where,
+                "request_id": request_id,
+                "reused": reused,
+                "after_s": round((datetime.now(UTC) - command.received_at).total_seconds(), 3),
+            },
         )
         return request_id, reused

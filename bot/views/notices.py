@@ -50,12 +50,20 @@ def invalid_description(length: int) -> SlackMessage:
     )
 
 
-def not_in_channel() -> SlackMessage:
-    """The bot cannot post in this channel; nothing was sent to the API."""
+def not_in_channel(*, started: bool = False) -> SlackMessage:
+    """The bot cannot post in this channel. ``started``: the search was submitted anyway
+    (Slack was slow to say so); run again soon, it is answered from that search."""
+    if started:
+        footnote = (
+            "Your search had started before Slack told me. Run the same `/leads` again soon "
+            "and it is answered from that search (identical searches are reused)."
+        )
+    else:
+        footnote = "Nothing was searched and no credit was spent."
     return _notice(
         ":wave: I'm not in this channel yet, so I can't post your search here. Invite me "
         "with `/invite @Leads`, then run your `/leads` command again.",
-        "Nothing was searched and no credit was spent.",
+        footnote,
     )
 
 

@@ -222,3 +222,47 @@ async def test_a_refused_search_is_never_submitted_again_when_telling_so_fails(
 
 async def _no_open_command(redis: aioredis.Redis) -> bool:
     return not await settle(redis.zcard(OPEN))
+
+
+async def test_a_rate_limited_parent_post_does_not_hold_up_the_search(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    # Slack answers the parent's post with a 429 asking for 8 s. The search, which takes
+    # longest, goes to the API meanwhile; the parent follows and the answer is whole.
+    bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=8)
+    since = bot.sandbox.slack.last_seq
+    response = await bot.slash(DESCRIPTION)
+    assert response.status_code == 200
+    await wait_until(
+        lambda: _searched(bot.sandbox), timeout=7, message="the search to reach the API"
+    )
+    # No parent can be up yet: Slack's 429 holds it for 8 s after the post was tried.
+    assert _parents(bot.sandbox) == []
+    parent = await bot.parent_posted(since, timeout=30)
+    replies = await bot.delivered(parent.ts, since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+    assert await searches_made(bot.sandbox) == 1
+    assert _parents(bot.sandbox) == [parent.ts]
+
+
+async def test_a_channel_the_bot_cannot_post_in_after_a_slow_answer_says_the_search_started(
+    bot: BotUnderTest,
+) -> None:
+    # Slack holds the post 2 s (429), then says the bot is not in the channel: the search
+    # had been submitted by then, and the person is told so (running it again reuses it).
+    bot.sandbox.slack.faults.rate_limit("chat.postMessage", count=1, retry_after=2)
+    since = bot.sandbox.slack.last_seq
+    response = await bot.slash(DESCRIPTION, channel="C0RANDOM")
+    assert response.status_code == 200
+    event = await bot.ephemeral(since, timeout=15)
+    told = message_text(event.payload)
+    assert "/invite @Leads" in told
+    assert "Your search had started before Slack told me" in told
+    assert "no credit was spent" not in told
+    assert await searches_made(bot.sandbox) == 1
+    posted = bot.sandbox.slack.events.events_since(since)
+    assert not [e for e in posted if e.kind == "message_posted"]
+
+
+async def _searched(sandbox: RunningSandbox) -> bool:
+    return await searches_made(sandbox) == 1
