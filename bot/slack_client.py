@@ -9,7 +9,9 @@ which the call fails and the job that made it is retried later instead of sleepi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -38,11 +40,34 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     slack_sdk's handler sleeps for whatever ``Retry-After`` says; a long one would hold a
     delivery job (and its lock) for minutes. Past the cap the call raises ``SlackApiError``
     and the job queue retries the delivery later, from where it stopped.
+
+    It also adds up to a whole second of jitter to every wait, so a 429 with
+    ``Retry-After: 1`` cost 1.5 s on average and up to 2 s — on a delivery's way to its
+    thread, a 429 or two made most of a slow answer. Slack asks for ``Retry-After``
+    seconds; a quarter of a second of jitter is enough to spread the callers that it held
+    back together.
     """
 
-    def __init__(self, max_retry_count: int = 3, *, max_wait: float = 30.0) -> None:
+    def __init__(
+        self, max_retry_count: int = 3, *, max_wait: float = 30.0, jitter: float = 0.25
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
+        self.jitter = jitter
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:  # only 429 answers get here (see _can_retry_async)
+            raise error or RuntimeError("no response to retry")
+        state.next_attempt_requested = True
+        await asyncio.sleep(_retry_after(response) + self.jitter * random.random())
+        state.increment_current_attempt()
 
     async def _can_retry_async(
         self,
@@ -54,14 +79,20 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        for name, values in response.headers.items():
-            if name.lower() == "retry-after":
-                # The base class sleeps int(Retry-After): anything else would crash it.
-                try:
-                    return int(values[0]) <= self.max_wait
-                except (ValueError, IndexError):
-                    return False
-        return True  # no hint: slack_sdk waits about a second
+        try:
+            return _retry_after(response) <= self.max_wait
+        except (ValueError, IndexError):  # not a number of seconds: not retried here
+            return False
+
+
+def _retry_after(response: HttpResponse) -> int:
+    """Seconds Slack's 429 asks us to wait (1 without a ``Retry-After``, as slack_sdk).
+
+    Raises ValueError or IndexError when the header is not a whole number of seconds."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            return int(values[0])
+    return 1
 
 
 def create_slack_client(settings: Settings) -> AsyncWebClient:

@@ -43,6 +43,34 @@ async def test_which_slack_answers_are_retried(
     assert decision is retries
 
 
+@pytest.mark.parametrize(
+    ("headers", "least"),
+    [({"Retry-After": "1"}, 1.0), ({"retry-after": "7"}, 7.0), ({}, 1.0)],
+)
+async def test_a_429_waits_its_retry_after_and_at_most_a_quarter_second_more(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], least: float
+) -> None:
+    # slack_sdk's own handler adds up to a second to every wait: on the way to a thread,
+    # that was most of a slow delivery.
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("bot.slack_client.asyncio.sleep", sleep)
+    handler = CappedRateLimitRetryHandler(max_retry_count=3, max_wait=30.0)
+    response = HttpResponse(status_code=429, headers=dict(headers))
+    for _ in range(20):
+        state = RetryState(current_attempt=0)
+        await handler.prepare_for_next_attempt_async(
+            state=state, request=REQUEST, response=response
+        )
+        assert state.next_attempt_requested
+        assert state.current_attempt == 1
+    assert all(least <= seconds <= least + 0.25 for seconds in slept), slept
+    assert len(set(slept)) > 1  # jittered, so the callers it held back don't retry together
+
+
 def test_the_client_uses_slack_api_url_and_both_retry_handlers() -> None:
     settings = Settings(
         _env_file=None, slack_bot_token="xoxb-1", slack_api_url="http://127.0.0.1:9/slack/api/"
