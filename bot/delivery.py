@@ -100,6 +100,7 @@ class Deliverer:
         self.searches = searches
         self.desk = desk
         self.slack = slack
+        self._workspace: str | None = None
 
     async def run(self, delivery_id: str) -> DeliveryOutcome:
         """Bring the delivery up to date; see :class:`DeliveryOutcome`."""
@@ -264,7 +265,20 @@ class Deliverer:
         return plan
 
     async def _permalink(self, delivery: Delivery) -> str | None:
-        """A link to the parent message, for "shared before" marks in later threads."""
+        """A link to the parent message, for "shared before" marks in later threads.
+
+        Made in Slack's own shape for a channel message — the workspace's URL (asked of
+        ``auth.test`` once per process: one token is one workspace), then
+        ``archives/<channel>/p<ts without its dot>`` — rather than asked of
+        ``chat.getPermalink`` for every answer: that was one more Slack call, and when rate
+        limited a second or more, between a finished search and its thread. Asked of
+        ``chat.getPermalink`` only when the workspace's URL is not known.
+        """
+        workspace = await self._workspace_url()
+        if workspace is not None:
+            return (
+                f"{workspace}archives/{delivery.channel_id}/p{delivery.parent_ts.replace('.', '')}"
+            )
         try:
             answer = await self.slack.chat_getPermalink(
                 channel=delivery.channel_id, message_ts=delivery.parent_ts
@@ -274,3 +288,15 @@ class Deliverer:
             return None
         permalink = answer.get("permalink")
         return permalink if isinstance(permalink, str) else None
+
+    async def _workspace_url(self) -> str | None:
+        """``https://<workspace>.slack.com/``, once ``auth.test`` has said it (then kept)."""
+        if self._workspace is None:
+            try:
+                url = (await self.slack.auth_test()).get("url")
+            except SlackApiError as err:
+                log.warning("auth.test failed (%s): permalinks asked one by one", error_code(err))
+                return None
+            if isinstance(url, str) and url.startswith("https://"):
+                self._workspace = url if url.endswith("/") else f"{url}/"
+        return self._workspace

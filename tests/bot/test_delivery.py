@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 import redis.asyncio as aioredis
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.deliveries import Delivery, DeliveryStore, SlackRequest
 from bot.delivery import Deliverer, DeliveryOutcome
@@ -173,3 +176,47 @@ async def test_a_search_that_finishes_during_a_phase_edit_is_finished_by_the_sam
     # back-off.
     assert await run is DeliveryOutcome.FINISHED
     assert deliverer.shown == ["searching", "completed"]
+
+
+class _Slack:
+    """The two calls a thread's link may take: auth.test fails, chat.getPermalink works."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def auth_test(self) -> dict[str, str]:
+        self.asked.append("auth.test")
+        answer = AsyncSlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="https://slack.example/api/auth.test",
+            req_args={},
+            data={"ok": False, "error": "ratelimited"},
+            headers={},
+            status_code=429,
+        )
+        raise SlackApiError("refused", answer)  # type: ignore[no-untyped-call]
+
+    async def chat_getPermalink(self, *, channel: str, message_ts: str) -> dict[str, str]:
+        self.asked.append("chat.getPermalink")
+        return {"permalink": f"https://t.slack.example/archives/{channel}/p1?from=slack"}
+
+
+async def test_without_the_workspace_url_each_link_is_asked_of_slack(
+    deliveries: DeliveryStore, searches: SearchStore
+) -> None:
+    slack = _Slack()
+    desk = DeskStore(deliveries.redis, searches.keys.prefix, retention=600)
+    deliverer = Deliverer(deliveries, searches, desk, cast(AsyncWebClient, slack))
+    delivery = Delivery(
+        delivery_id="x:1",
+        request_id=RID,
+        team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        parent_ts="1700000000.000100",
+        created_at=datetime.now(UTC),
+    )
+    link = await deliverer._permalink(delivery)
+    assert link == "https://t.slack.example/archives/C1/p1?from=slack"
+    assert slack.asked == ["auth.test", "chat.getPermalink"]

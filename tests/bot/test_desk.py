@@ -235,6 +235,21 @@ async def test_a_shared_before_mark_links_to_the_first_thread(
     assert f"^{permalink}|" in mark  # the date links to the first thread
 
 
+async def test_thread_links_cost_no_slack_call_per_answer(
+    bot: BotUnderTest, redis_url: str
+) -> None:
+    # The thread's link is made from the workspace's URL (auth.test, once per process), in
+    # Slack's shape: chat.getPermalink, failing here for every call, is never needed.
+    bot.sandbox.slack.faults.fail("chat.getPermalink", "internal_error", count=1000)
+    description = one_result_description()
+    since, first = await bot.search(description)
+    await bot.delivered(first.ts, since, redis_url)
+    since, again = await bot.search(description.upper(), user=BOB)
+    replies = await bot.delivered(again.ts, since, redis_url, needle="no new credit")
+    permalink = bot.sandbox.slack.permalink(CHANNEL, bot.parent(first.ts))
+    assert f"^{permalink}|" in card_text(replies[0], 0)
+
+
 async def test_a_click_on_a_card_whose_search_expired_is_answered_plainly(
     bot: BotUnderTest, redis_url: str
 ) -> None:
