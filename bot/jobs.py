@@ -8,7 +8,8 @@ with three jobs, all sharing the :class:`BotServices` of the process:
   the search (``bot/intake.py``); queued by the requeue pass;
 * ``deliver(delivery_id)`` — queued whenever a search changes (:meth:`BotServices.on_change`
   hears it on the core's event bus), once per delivery and revision however often asked;
-* ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep;
+* ``sweep`` — a cron job, every second, once across all workers: the core's poll sweep
+  (a few passes in that second against a fast sandbox);
 * ``share_to_slack`` — queued by the MCP server's tool of that name (``bot/share.py``);
 * ``create_watch`` — queued by the MCP server's ``create_watch`` for a channel
   (``bot/watching.py``);
@@ -207,12 +208,12 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
 
 
 async def sweep(ctx: dict[str, Any]) -> None:
-    """arq cron job: one pass of the core's poll sweep."""
+    """arq cron job: a second's passes of the core's poll sweep (``Sweeper.run_second``)."""
     services: BotServices = ctx["services"]
     # arq's queue is a sorted set with no TTL of its own; keep one on it so that, should
     # every worker vanish for good, it does not linger forever. Any live worker renews it.
     await ctx["redis"].expire(services.queue_name, QUEUE_TTL)
-    polled = await services.sweeper.run_once()
+    polled = await services.sweeper.run_second()
     if polled:
         log.debug("sweep polled %d search(es)", polled)
 

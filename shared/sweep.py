@@ -1,10 +1,10 @@
 """The background sweep: the safety net that finishes what callbacks and waiters don't.
 
-Each pass (a front's job queue runs one every second, once across all its workers) claims
-the searches whose poll is due — atomically, so two workers never poll the same search —
-and polls them inside the shared rate budget: searches without a callback, searches whose
-callback is late, progress for the fronts that show it. Abandoned searches are marked
-expired.
+Each pass (a front's job queue runs one every second, or a few against a fast sandbox: see
+:attr:`Sweeper.tick`; once across all its workers) claims the searches whose poll is due —
+atomically, so two workers never poll the same search — and polls them inside the shared
+rate budget: searches without a callback, searches whose callback is late, progress for
+the fronts that show it. Abandoned searches are marked expired.
 
 Then it spends what the budget has idle on **spare polls** of overdue searches (still open
 past the time the API usually answers, so probably a lost callback; ``shared/polling.py``),
@@ -34,6 +34,9 @@ __all__ = ["Sweeper"]
 
 log = logging.getLogger(__name__)
 
+MIN_TICK = 0.25
+"""The shortest time between two sweep passes, however fast the API's stand-in."""
+
 
 class Sweeper:
     """Runs sweep passes for one process.
@@ -62,6 +65,31 @@ class Sweeper:
         self.lease = lease
         self.pass_lease = pass_lease
         self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def tick(self) -> float:
+        """Seconds between passes: the poll schedule's finest step, kept within 0.25–1 s.
+
+        1 s for the real API. A sandbox run ten times faster polls ten times as finely
+        (0.2 s between a lost callback's spare polls): a pass a second would round every
+        one of those steps up to a whole second."""
+        schedule = self.service.schedule
+        finest = min(
+            schedule.without_callback[0], schedule.with_callback[0], schedule.spare_checks[0]
+        )
+        return min(1.0, max(MIN_TICK, finest))
+
+    async def run_second(self) -> int:
+        """Passes :attr:`tick` apart for about a second (a front's job queue starts this
+        every second); how many searches they polled."""
+        loop = asyncio.get_running_loop()
+        start, tick = loop.time(), self.tick
+        polled = 0
+        for index in range(round(1.0 / tick)):
+            if index:
+                await asyncio.sleep(max(0.0, start + index * tick - loop.time()))
+            polled += await self.run_once()
+        return polled
 
     async def run_once(self) -> int:
         """One pass over the due polls (skipped while another pass runs); how many it polled

@@ -11,7 +11,8 @@ import itertools
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -333,3 +334,31 @@ async def test_spare_polls_stop_when_the_budget_is_spent_and_submissions_still_g
     assert waits == []
     assert usage["rate_limit"]["minute"]["used"] == 5
     assert usage["rate_limited"] == 0
+
+
+class _CountingSweeper(Sweeper):
+    """Counts passes instead of making them (what a pass does is tested above)."""
+
+    passes = 0
+
+    async def run_once(self) -> int:
+        self.passes += 1
+        return 1
+
+
+@pytest.mark.parametrize(
+    ("schedule", "tick", "passes"),
+    [
+        (PollSchedule(), 1.0, 1),  # the real API: a pass a second, as the job queue runs it
+        (PollSchedule().scaled(1 / 10), 0.25, 4),  # a sandbox 10x faster: finer, to a floor
+        (PollSchedule().scaled(1 / 3), 1 / 3, 3),
+    ],
+)
+async def test_the_sweep_passes_as_finely_as_its_schedule_steps(
+    schedule: PollSchedule, tick: float, passes: int
+) -> None:
+    service = SimpleNamespace(schedule=schedule)  # only its schedule is read
+    sweeper = _CountingSweeper(cast(LeadsService, service))
+    assert sweeper.tick == pytest.approx(tick)
+    assert await sweeper.run_second() == passes
+    assert sweeper.passes == passes
