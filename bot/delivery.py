@@ -290,7 +290,8 @@ class Deliverer:
         return permalink if isinstance(permalink, str) else None
 
     async def _workspace_url(self) -> str | None:
-        """``https://<workspace>.slack.com/``, once ``auth.test`` has said it (then kept)."""
+        """``https://<workspace>.slack.com/`` as ``auth.test`` said it: asked until Slack
+        answers, then kept ("" kept when the answer had none)."""
         if self._workspace is None:
             try:
                 url = (await self.slack.auth_test()).get("url")
@@ -299,4 +300,6 @@ class Deliverer:
                 return None
             if isinstance(url, str) and url.startswith("https://"):
                 self._workspace = url if url.endswith("/") else f"{url}/"
-        return self._workspace
+            else:
+                self._workspace = ""
+        return self._workspace or None

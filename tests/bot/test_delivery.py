@@ -179,13 +179,17 @@ async def test_a_search_that_finishes_during_a_phase_edit_is_finished_by_the_sam
 
 
 class _Slack:
-    """The two calls a thread's link may take: auth.test fails, chat.getPermalink works."""
+    """The two calls a thread's link may take: auth.test (failing, or answering ``url``)
+    and chat.getPermalink."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str | None = None, *, fails: bool = False) -> None:
+        self.url, self.fails = url, fails
         self.asked: list[str] = []
 
     async def auth_test(self) -> dict[str, str]:
         self.asked.append("auth.test")
+        if not self.fails:
+            return {"url": self.url} if self.url is not None else {}
         answer = AsyncSlackResponse(
             client=None,
             http_verb="POST",
@@ -202,10 +206,24 @@ class _Slack:
         return {"permalink": f"https://t.slack.example/archives/{channel}/p1?from=slack"}
 
 
-async def test_without_the_workspace_url_each_link_is_asked_of_slack(
-    deliveries: DeliveryStore, searches: SearchStore
+ASKED = "https://t.slack.example/archives/C1/p1?from=slack"
+MADE = "https://t.slack.example/archives/C1/p1700000000000100"
+
+
+@pytest.mark.parametrize(
+    ("slack", "link", "asked"),
+    [
+        # The workspace URL, asked once: no Slack call for the links after it.
+        (_Slack("https://t.slack.example"), MADE, ["auth.test"]),
+        # auth.test failing is asked again next time; meanwhile each link is asked for.
+        (_Slack(fails=True), ASKED, ["auth.test", "chat.getPermalink"] * 2),
+        # An answer without a URL is kept: the links are asked for, auth.test not again.
+        (_Slack(None), ASKED, ["auth.test", "chat.getPermalink", "chat.getPermalink"]),
+    ],
+)
+async def test_a_threads_link_is_made_from_the_workspace_url_or_asked_of_slack(
+    deliveries: DeliveryStore, searches: SearchStore, slack: _Slack, link: str, asked: list[str]
 ) -> None:
-    slack = _Slack()
     desk = DeskStore(deliveries.redis, searches.keys.prefix, retention=600)
     deliverer = Deliverer(deliveries, searches, desk, cast(AsyncWebClient, slack))
     delivery = Delivery(
@@ -217,6 +235,6 @@ async def test_without_the_workspace_url_each_link_is_asked_of_slack(
         parent_ts="1700000000.000100",
         created_at=datetime.now(UTC),
     )
-    link = await deliverer._permalink(delivery)
-    assert link == "https://t.slack.example/archives/C1/p1?from=slack"
-    assert slack.asked == ["auth.test", "chat.getPermalink"]
+    assert await deliverer._permalink(delivery) == link
+    assert await deliverer._permalink(delivery) == link
+    assert slack.asked == asked
