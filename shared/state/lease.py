@@ -12,13 +12,14 @@ once rather than do what the next run will.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
+
+from shared._awaitable import stop_task
 
 __all__ = ["Heartbeat"]
 
@@ -58,10 +59,11 @@ class Heartbeat:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        # Asked again until it stops: a cancellation that lands inside a Redis call can be
+        # lost (Python 3.11's timeouts turn one that coincides with their own into a
+        # TimeoutError, which the retry policy then retries). A single cancel once left a
+        # delivery finished but stuck here, its lock renewed for good by the beat.
+        await stop_task(self._task)
 
     async def _beat(self) -> None:
         while True:
