@@ -108,6 +108,9 @@ class Delivery(BaseModel):
     """A watch's run, not a /leads: its parent says so ("Watch …: 4 new people · …")."""
     parts_posted: int = 0
     """Thread messages already posted: a resumed delivery starts after them."""
+    sending: int | None = None
+    """The thread message whose post was sent and not yet recorded as posted: a run that
+    died there may or may not have put it up (see ``Deliverer``)."""
     status_shown: str | None = None
     """The state the parent message shows now."""
     done: bool = False
@@ -139,6 +142,8 @@ class Delivery(BaseModel):
             fields["watch_line"] = self.watch_line[:200]
         if self.status_shown:
             fields["status_shown"] = self.status_shown
+        if self.sending is not None:
+            fields["sending"] = str(self.sending)
         if self.done:
             fields["done"] = "1"
         return fields
@@ -165,6 +170,7 @@ class Delivery(BaseModel):
             watch_line=fields.get("watch_line"),
             parts_posted=int(fields.get("parts_posted") or 0),
             status_shown=fields.get("status_shown") or None,
+            sending=int(fields["sending"]) if fields.get("sending", "").isdigit() else None,
             done=fields.get("done") == "1",
         )
 
@@ -256,10 +262,15 @@ class DeliveryStore:
         fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.delivery(delivery_id)))
         return Delivery.from_hash(delivery_id, fields) if fields else None
 
+    async def sending_reply(self, delivery_id: str, index: int) -> None:
+        """Record that thread reply ``index`` is about to be posted (right before it is)."""
+        await settle(self.redis.hset(self.keys.delivery(delivery_id), "sending", str(index)))
+
     async def reply_posted(self, delivery_id: str, index: int, ts: str) -> None:
         """Record that thread reply ``index`` is up, with its ``ts``, right after posting it."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self.keys.delivery(delivery_id), "parts_posted", str(index + 1))
+            pipe.hdel(self.keys.delivery(delivery_id), "sending")
             pipe.rpush(self.keys.thread_replies(delivery_id), ts)
             pipe.expire(self.keys.thread_replies(delivery_id), self.ttl)
             await pipe.execute()

@@ -34,6 +34,7 @@ import contextlib
 import dataclasses
 import logging
 from enum import Enum
+from typing import Any
 
 from redis.exceptions import LockError
 from slack_sdk.errors import SlackApiError
@@ -218,9 +219,17 @@ class Deliverer:
             delivery_id=delivery.delivery_id,
             states=dict(zip(shown, states, strict=True)),
         )
-        for index in range(delivery.parts_posted, len(replies)):
+        first = delivery.parts_posted
+        if delivery.sending == first:  # a run died posting it: is it up?
+            first = await self._find_sent(delivery, first)
+        for index in range(first, len(replies)):
+            await self.deliveries.sending_reply(delivery.delivery_id, index)
             ts = await post_message(
-                self.slack, delivery.channel_id, replies[index], thread_ts=delivery.parent_ts
+                self.slack,
+                delivery.channel_id,
+                replies[index],
+                thread_ts=delivery.parent_ts,
+                metadata=_part_metadata(delivery.delivery_id, index),
             )
             await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
         header = ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by)
@@ -264,6 +273,42 @@ class Deliverer:
         await self.desk.record_shared(team, channel, shown, delivery.parent_ts, plan.link)
         return plan
 
+    async def _find_sent(self, delivery: Delivery, index: int) -> int:
+        """The first thread reply still to post, when a run died between sending reply
+        ``index`` and recording it: ``index + 1`` if Slack has it (found by the metadata
+        every reply carries, and recorded now), else ``index``.
+
+        Slack has no idempotency key for a post, so this reads the thread
+        (``conversations.replies``). If it cannot (the scope is missing, the call fails),
+        the reply is posted again: a duplicate is better than a thread with a gap.
+        """
+        cursor: str | None = None
+        try:
+            while True:
+                page = await self.slack.conversations_replies(
+                    channel=delivery.channel_id,
+                    ts=delivery.parent_ts,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                for message in page.get("messages") or []:
+                    if _is_part(message, delivery.delivery_id, index) and message.get("ts"):
+                        await self.deliveries.reply_posted(
+                            delivery.delivery_id, index, str(message["ts"])
+                        )
+                        return index + 1
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if cursor is None:
+                    return index
+        except SlackApiError as err:
+            log.warning(
+                "cannot tell whether a thread reply is up (%s): posting it",
+                error_code(err),
+                extra={"delivery_id": delivery.delivery_id},
+            )
+            return index
+
     async def _permalink(self, delivery: Delivery) -> str | None:
         """A link to the parent message, for "shared before" marks in later threads.
 
@@ -303,3 +348,23 @@ class Deliverer:
             else:
                 self._workspace = ""
         return self._workspace or None
+
+
+PART_EVENT = "leads_thread_reply"
+"""The Slack message metadata ``event_type`` of a thread reply the bot posted."""
+
+
+def _part_metadata(delivery_id: str, index: int) -> dict[str, Any]:
+    """What a thread reply carries, so a resumed run can tell whether it is up."""
+    return {"event_type": PART_EVENT, "event_payload": {"delivery": delivery_id, "part": index}}
+
+
+def _is_part(message: dict[str, Any], delivery_id: str, index: int) -> bool:
+    """Whether a message from ``conversations.replies`` is that reply of that delivery."""
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return (
+        metadata.get("event_type") == PART_EVENT
+        and str(payload.get("delivery")) == delivery_id
+        and str(payload.get("part")) == str(index)
+    )

@@ -7,6 +7,8 @@ is off so a stranger's URL never expands into a preview.
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,15 +30,22 @@ CANNOT_POST_HERE = frozenset(
 
 
 async def post_message(
-    client: AsyncWebClient, channel: str, message: SlackMessage, *, thread_ts: str | None = None
+    client: AsyncWebClient,
+    channel: str,
+    message: SlackMessage,
+    *,
+    thread_ts: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Post ``message`` (in a thread when ``thread_ts``); returns its ``ts``."""
+    """Post ``message`` (in a thread when ``thread_ts``, with Slack message ``metadata``
+    when given: ``{"event_type", "event_payload"}``); returns its ``ts``."""
     response = await client.chat_postMessage(
         channel=channel,
         thread_ts=thread_ts,
         parse="none",
         unfurl_links=False,
         unfurl_media=False,
+        metadata=metadata,
         **message.as_args(),
     )
     return str(response["ts"])

@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.deliveries import SlackRequest
+from bot.delivery import DeliveryOutcome
 from bot.intake import MAX_RUNS, CommandStore, IntakeOutcome, Stage
 from bot.keys import BotKeys
 from sandbox.embedded import RunningSandbox
@@ -266,3 +267,33 @@ async def test_a_channel_the_bot_cannot_post_in_after_a_slow_answer_says_the_sea
 
 async def _searched(sandbox: RunningSandbox) -> bool:
     return await searches_made(sandbox) == 1
+
+
+@pytest.mark.parametrize("up", [True, False], ids=["reply up", "reply not up"])
+async def test_a_delivery_that_died_sending_a_reply_posts_it_once(
+    bot: BotUnderTest, redis: aioredis.Redis, redis_url: str, up: bool
+) -> None:
+    # As a process leaves a delivery when it dies between Slack taking a thread reply and
+    # recording it: the reply is marked as being sent, not as posted. The next run reads
+    # the thread (each reply carries its delivery and part in its metadata) and posts it
+    # only if it is not up.
+    since, parent = await bot.search(DESCRIPTION)
+    replies = await bot.delivered(parent.ts, since, redis_url)
+    assert len(replies) == 2
+    (delivery_id,) = await bot.services.deliveries.ids_of(await _request_of(redis))
+    key = BotKeys().delivery(delivery_id)
+    if not up:
+        bot.sandbox.slack.delete_message(replies[1])
+    await settle(redis.hset(key, mapping={"parts_posted": "1", "sending": "1", "done": "0"}))
+
+    assert await bot.services.deliverer.run(delivery_id) is DeliveryOutcome.FINISHED
+    thread = bot.replies(parent.ts)
+    assert headings(thread) == ONE_SET_OF_25  # every lead once: no second copy of part 2
+    assert len(thread) == 2
+    assert (replies[1].ts in {m.ts for m in thread}) is up
+    assert await settle(redis.hget(key, "sending")) is None
+
+
+async def _request_of(redis: aioredis.Redis) -> str:
+    (command_key,) = [key async for key in redis.scan_iter(BotKeys().command("*"))]
+    return str(await settle(redis.hget(command_key, "request_id")))
