@@ -58,6 +58,14 @@ async def test_two_worker_processes_run_each_scaled_slot_once(
             return len(done) >= 3
 
         await wait_until(three_done, timeout=60, interval=0.2, message="three runs")
+        # No more slots, and the runs already started finish: then the searches made and
+        # the runs recorded are counted at the same point (a fourth run may be under way).
+        await store.pause(watch.watch_id)
+
+        async def all_done() -> bool:
+            return all(r.get("done") for r in (await runs(redis, watch.watch_id)).values())
+
+        await wait_until(all_done, timeout=60, interval=0.2, message="the runs under way")
         found = await runs(redis, watch.watch_id)
     slots = sorted(int(run_id.partition(":")[2]) for run_id in found)
     assert slots == list(range(slots[0], slots[0] + len(slots)))  # consecutive, none twice
