@@ -74,6 +74,22 @@ async def watch_list(bot: BotUnderTest) -> Message:
     return as_message(await bot.ephemeral(since))
 
 
+async def click_in_list(
+    bot: BotUnderTest, listed: Message, action_id: str, watch_id: str
+) -> tuple[str, Message]:
+    """Click a watch list's button: what the clicker is told, then the list as it is now.
+
+    Both answers are awaited, so a later ``watch_list`` cannot mistake this click's refreshed
+    list, late on a busy machine, for its own.
+    """
+    since = bot.sandbox.slack.last_seq
+    response = await bot.click(listed, action_id, containing=watch_id)
+    assert response.status_code == 200
+    said = await bot.ephemeral(since)
+    refreshed = await bot.ephemeral(said.seq)
+    return message_text(said.payload), as_message(refreshed)
+
+
 async def test_a_watch_card_says_its_id_schedule_next_run_and_cost(bot: BotUnderTest) -> None:
     watch_id, card = await create_watch(bot, f"watch daily {DESCRIPTION}")
     text = message_text(card.payload)
@@ -107,8 +123,8 @@ async def test_run_now_posts_only_new_people_then_nothing_when_nobody_is_new(
     watch_id, _ = await create_watch(bot, f"watch weekly {DESCRIPTION}")
     since = bot.sandbox.slack.last_seq
     listed = await watch_list(bot)
-    response = await bot.click(listed, WATCH_RUN_NOW, containing=watch_id)
-    assert response.status_code == 200
+    said, _ = await click_in_list(bot, listed, WATCH_RUN_NOW, watch_id)
+    assert f"Running watch `{watch_id}` now" in said
     parent = await bot.parent_posted(since, timeout=20)
     new = len(leads) - 6
     await bot.delivered(parent.ts, since, redis_url, needle=f"{new} new people · 6 seen before")
@@ -122,7 +138,7 @@ async def test_run_now_posts_only_new_people_then_nothing_when_nobody_is_new(
     # Run again: everyone is shared now, so nothing is posted — but the run is recorded.
     top_level = len(bot.sandbox.slack.history(CHANNEL))
     listed = await watch_list(bot)
-    await bot.click(listed, WATCH_RUN_NOW, containing=watch_id)
+    await click_in_list(bot, listed, WATCH_RUN_NOW, watch_id)
 
     async def recorded_nothing_new() -> bool:
         watch = await runtime.watches.get(watch_id)
@@ -141,27 +157,25 @@ async def test_pause_and_delete_from_the_list_and_unwatch(bot: BotUnderTest) -> 
     first, _ = await create_watch(bot, f"watch daily {DESCRIPTION}")
     second, _ = await create_watch(bot, f"watch hourly {DESCRIPTION}")
     listed = await watch_list(bot)
-    since = bot.sandbox.slack.last_seq
-    await bot.click(listed, WATCH_PAUSE, containing=first)
-    said = await bot.ephemeral(since)
-    assert f"Paused watch `{first}`" in message_text(said.payload)
+    said, listed = await click_in_list(bot, listed, WATCH_PAUSE, first)
+    assert f"Paused watch `{first}`" in said
     paused = await bot.runtime.watches.get(first)
     assert paused is not None
     assert paused.paused
-    listed = await watch_list(bot)
     assert "Resume" in str(listed.blocks)
-    since = bot.sandbox.slack.last_seq
-    await bot.click(listed, WATCH_DELETE, containing=first)
-    said = await bot.ephemeral(since)
-    assert f"Deleted watch `{first}`" in message_text(said.payload)
+    assert "Resume" in str((await watch_list(bot)).blocks)
+    said, listed = await click_in_list(bot, listed, WATCH_DELETE, first)
+    assert f"Deleted watch `{first}`" in said
+    assert first not in str(listed.blocks)
+    assert second in str(listed.blocks)
     since = bot.sandbox.slack.last_seq
     await bot.slash(f"unwatch {second.upper()}")
-    said = await bot.ephemeral(since)
-    assert f"Deleted watch `{second}`" in message_text(said.payload)
+    told = await bot.ephemeral(since)
+    assert f"Deleted watch `{second}`" in message_text(told.payload)
     since = bot.sandbox.slack.last_seq
     await bot.slash(f"unwatch {second}")
-    said = await bot.ephemeral(since)
-    assert f"No watch {second} here." in message_text(said.payload)
+    told = await bot.ephemeral(since)
+    assert f"No watch {second} here." in message_text(told.payload)
     assert "No watches in this channel yet" in message_text(
         {"blocks": (await watch_list(bot)).blocks}
     )
