@@ -32,9 +32,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from enum import Enum
-from typing import Any
 
 from redis.exceptions import LockError
 from slack_sdk.errors import SlackApiError
@@ -42,7 +42,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deliveries import Delivery, DeliveryStore
 from bot.desk import DeskStore, lead_key
-from bot.messages import error_code, post_message, update_message
+from bot.messages import error_code, find_tagged, post_message, tag, update_message
 from bot.views.parent import (
     DeskCounts,
     ParentHeader,
@@ -229,7 +229,7 @@ class Deliverer:
                 delivery.channel_id,
                 replies[index],
                 thread_ts=delivery.parent_ts,
-                metadata=_part_metadata(delivery.delivery_id, index),
+                metadata=tag(PART_EVENT, delivery=delivery.delivery_id, part=index),
             )
             await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
         header = ParentHeader.of(search, delivery.user_id, shared_by=delivery.shared_by)
@@ -282,25 +282,11 @@ class Deliverer:
         (``conversations.replies``). If it cannot (the scope is missing, the call fails),
         the reply is posted again: a duplicate is better than a thread with a gap.
         """
-        cursor: str | None = None
+        thread = functools.partial(
+            self.slack.conversations_replies, channel=delivery.channel_id, ts=delivery.parent_ts
+        )
         try:
-            while True:
-                page = await self.slack.conversations_replies(
-                    channel=delivery.channel_id,
-                    ts=delivery.parent_ts,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-                for message in page.get("messages") or []:
-                    if _is_part(message, delivery.delivery_id, index) and message.get("ts"):
-                        await self.deliveries.reply_posted(
-                            delivery.delivery_id, index, str(message["ts"])
-                        )
-                        return index + 1
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                if cursor is None:
-                    return index
+            ts = await find_tagged(thread, PART_EVENT, delivery=delivery.delivery_id, part=index)
         except SlackApiError as err:
             log.warning(
                 "cannot tell whether a thread reply is up (%s): posting it",
@@ -308,6 +294,10 @@ class Deliverer:
                 extra={"delivery_id": delivery.delivery_id},
             )
             return index
+        if ts is None:
+            return index
+        await self.deliveries.reply_posted(delivery.delivery_id, index, ts)
+        return index + 1
 
     async def _permalink(self, delivery: Delivery) -> str | None:
         """A link to the parent message, for "shared before" marks in later threads.
@@ -352,19 +342,3 @@ class Deliverer:
 
 PART_EVENT = "leads_thread_reply"
 """The Slack message metadata ``event_type`` of a thread reply the bot posted."""
-
-
-def _part_metadata(delivery_id: str, index: int) -> dict[str, Any]:
-    """What a thread reply carries, so a resumed run can tell whether it is up."""
-    return {"event_type": PART_EVENT, "event_payload": {"delivery": delivery_id, "part": index}}
-
-
-def _is_part(message: dict[str, Any], delivery_id: str, index: int) -> bool:
-    """Whether a message from ``conversations.replies`` is that reply of that delivery."""
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return (
-        metadata.get("event_type") == PART_EVENT
-        and str(payload.get("delivery")) == delivery_id
-        and str(payload.get("part")) == str(index)
-    )

@@ -10,6 +10,10 @@ the requeue pass (``bot/jobs.py``) hands the command to any process running the 
 so a resumed run starts after the last one:
 
 1. **received** — the visible parent message is posted ("Queued…"), and its ``ts`` recorded.
+   Right before it is posted, the command is marked **posting**, and the message carries
+   the command's ID as Slack message metadata: a run that finds the mark but no ``ts`` (its
+   predecessor died while Slack took the message) looks for it in the channel's history
+   and records it, rather than post a second parent.
    If the bot may not post in the channel, the person is told how to invite it, through the
    command's ``response_url``, and the command is closed. Slack usually says so at once,
    and then nothing reached the API.
@@ -25,17 +29,18 @@ so a resumed run starts after the last one:
    often this step runs) and its first run queued; the command is closed.
 
 Exactly once: one process at a time works on a command (a lock with a lease, renewed by a
-heartbeat; see :data:`COMMAND_LEASE` for Redis blips). A run that dies between posting the
-parent and recording its ``ts`` would post a second parent; one that dies between the API's
+heartbeat; see :data:`COMMAND_LEASE` for Redis blips). A run that dies between the API's
 answer to the POST and the core recording the search may submit it twice (the core's
-identical-search reuse finds the first one once it is recorded). Both windows are a few
-milliseconds wide; everything else resumes exactly.
+identical-search reuse finds the first one once it is recorded): a window a few
+milliseconds wide. A parent is posted twice only when the channel's history cannot be read
+(see :meth:`Intake._find_parent`). Everything else resumes exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -53,7 +58,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.deliveries import DeliveryStore, SlackRequest
 from bot.keys import BotKeys
-from bot.messages import CANNOT_POST_HERE, error_code, post_message, update_message
+from bot.messages import (
+    CANNOT_POST_HERE,
+    error_code,
+    find_tagged,
+    post_message,
+    tag,
+    update_message,
+)
 from bot.views import notices
 from bot.views.blocks import SlackMessage
 from bot.views.parent import ParentHeader, parent_not_started, parent_progress, parent_waiting
@@ -100,6 +112,10 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return 1
 """
+PARENT_EVENT = "leads_command"
+"""The Slack message metadata ``event_type`` of a ``/leads`` parent (payload: the command)."""
+_CLOCK_MARGIN = 60.0
+"""Seconds before a command's receipt from which its parent is looked for in the history."""
 # Waits shorter than this pass without a word on the parent message.
 _MENTION_WAIT_AFTER = 1.0
 PARENT_HEAD_START = 0.5
@@ -112,7 +128,8 @@ the parent is still on its way."""
 
 
 async def _finished(task: asyncio.Task[Any]) -> None:
-    """Wait for ``task`` to end, however it ends (its error is its own to log)."""
+    """Wait for ``task`` to end, however it ends; its error, if any, is dropped (the
+    caller is failing already, and the next run meets the same step again)."""
     await asyncio.wait({task})
     if not task.cancelled():
         task.exception()  # retrieved: no "exception was never retrieved" at exit
@@ -159,6 +176,8 @@ class Command(BaseModel):
     received_at: datetime
     stage: Stage = Stage.RECEIVED
     parent_ts: str | None = None
+    posting: bool = False
+    """A run was posting the parent: it may be up though its ``ts`` is not recorded."""
     request_id: str | None = None
     """The search, once submitted (or an identical recent one reused)."""
     reused: bool = False
@@ -184,6 +203,8 @@ class Command(BaseModel):
             fields["response_url"] = self.response_url
         if self.parent_ts:
             fields["parent_ts"] = self.parent_ts
+        if self.posting:
+            fields["posting"] = "1"
         if self.request_id:
             fields["request_id"] = self.request_id
         if self.reused:
@@ -208,6 +229,7 @@ class Command(BaseModel):
             else datetime.now(UTC),
             stage=Stage(fields.get("stage") or Stage.RECEIVED.value),
             parent_ts=fields.get("parent_ts") or None,
+            posting=fields.get("posting") == "1",
             request_id=fields.get("request_id") or None,
             reused=fields.get("reused") == "1",
             reason=fields.get("reason") or None,
@@ -277,6 +299,10 @@ class CommandStore:
         """The command, or None once expired."""
         fields: dict[str, str] = await settle(self.redis.hgetall(self.keys.command(command_id)))
         return Command.from_hash(command_id, fields) if fields else None
+
+    async def posting(self, command_id: str) -> None:
+        """Record that the parent message is about to be posted (right before it is)."""
+        await settle(self.redis.hset(self.keys.command(command_id), "posting", "1"))
 
     async def posted(self, command_id: str, parent_ts: str) -> None:
         """Record that the parent message is up (right after posting it)."""
@@ -432,8 +458,8 @@ class Intake:
             parent.cancel()
             raise
         except BaseException:
-            # Let a parent on its way be posted and recorded (a resumed run would post a
-            # second one), then fail; its own error, if any, is in the log.
+            # Let a parent on its way be posted and recorded (a resumed run would have to
+            # look for it), then fail with the submission's error.
             await _finished(parent)
             raise
         if parent_ts is None:
@@ -461,23 +487,35 @@ class Intake:
             MAX_RUNS,
             extra={"command_id": command.command_id},
         )
-        if command.parent_ts is None:
+        parent_ts = command.parent_ts
+        if parent_ts is None and command.posting:  # a "Queued…" that must not stay so
+            parent_ts = await self._find_parent(command)
+        if parent_ts is None:
             await self.tell_asker(command, notices.unexpected_error())
             return
         header = ParentHeader(command.user_id, command.description, sandbox=self.sandbox)
         message = parent_not_started(header, notices.unexpected_reason())
         with contextlib.suppress(SlackApiError):
-            await update_message(self.slack, command.channel_id, command.parent_ts, message)
+            await update_message(self.slack, command.channel_id, parent_ts, message)
 
     async def _post_parent(self, command: Command, header: ParentHeader) -> str | None:
         """The parent's ``ts``: posted and recorded now unless it was already; None when the
         bot may not post there (the caller tells the person)."""
         if command.parent_ts is not None:
             return command.parent_ts
+        if command.posting:  # a run died posting it: is it up?
+            found = await self._find_parent(command)
+            if found is not None:
+                await self.commands.posted(command.command_id, found)
+                return found
         where = {"command_id": command.command_id, "channel_id": command.channel_id}
+        await self.commands.posting(command.command_id)
         try:
             parent_ts = await post_message(
-                self.slack, command.channel_id, parent_progress(header, SearchState.QUEUED)
+                self.slack,
+                command.channel_id,
+                parent_progress(header, SearchState.QUEUED),
+                metadata=tag(PARENT_EVENT, command=command.command_id),
             )
         except SlackApiError as err:
             if error_code(err) not in CANNOT_POST_HERE:
@@ -486,6 +524,32 @@ class Intake:
             return None
         await self.commands.posted(command.command_id, parent_ts)
         return parent_ts
+
+    async def _find_parent(self, command: Command) -> str | None:
+        """The ``ts`` of the parent an earlier run posted (found by the command's ID in its
+        metadata), or None when it is not in the channel's history.
+
+        Only messages since the command was received are read (a minute's margin for the
+        clocks). If the history cannot be read (the scope is missing, the bot is not in the
+        channel, the call fails), the parent is posted again: two parents are better than
+        none.
+        """
+        oldest = f"{command.received_at.timestamp() - _CLOCK_MARGIN:.6f}"
+        history = functools.partial(
+            self.slack.conversations_history, channel=command.channel_id, oldest=oldest
+        )
+        try:
+            found = await find_tagged(history, PARENT_EVENT, command=command.command_id)
+        except SlackApiError as err:
+            log.warning(
+                "cannot tell whether the parent is up (%s): posting it",
+                error_code(err),
+                extra={"command_id": command.command_id},
+            )
+            return None
+        if found is not None:
+            log.info("parent found up", extra={"command_id": command.command_id})
+        return found
 
     async def tell_asker(self, command: Command, message: SlackMessage) -> None:
         """Answer only the person who asked, through the command's ``response_url``."""

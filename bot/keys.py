@@ -7,7 +7,8 @@ Per ``/leads`` command — recorded before Slack gets its ack, so that any proce
 it (``bot/intake.py``; TTL: a day):
 
 - ``leads:command:<id>`` — hash: who asked where, the description, the ``response_url``, and
-  how far it got (the parent's ``ts``, then the search's request ID).
+  how far it got (``posting`` right before the parent is posted, the parent's ``ts``, the
+  search's request ID).
 - ``leads:lock:command:<id>`` — string: the holder of the work on it (TTL: the lease, 20 s,
   renewed by the run's heartbeat).
 
@@ -15,10 +16,10 @@ Per delivery — one answer owed to one ``/leads`` request; its ID is ``<rid>:<n
 answer owed for that search (TTL: as long as the search's record):
 
 - ``leads:delivery:{rid}:<n>`` — hash: where to answer (channel, parent message), who
-  asked, how much of the thread is posted, which phase the parent shows (and, for a
-  watch's run, what it found: the parent then reads "Watch …", ``bot/watching.py``), and
-  ``once``: the request it answers (a ``/leads`` command's ID), so a resumed command adds
-  none twice.
+  asked, how much of the thread is posted (and ``sending``: the reply on its way), which
+  phase the parent shows (and, for a watch's run, what it found: the parent then reads
+  "Watch …", ``bot/watching.py``), and ``once``: the request it answers (a ``/leads``
+  command's ID), so a resumed command adds none twice.
 - ``leads:deliveries:{rid}`` — string: how many deliveries hang on the search.
 - ``leads:delivery-once:{rid}:<command>`` — string, written by earlier versions only (they
   kept ``once`` here): still honoured until it expires.

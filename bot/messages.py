@@ -7,6 +7,7 @@ is off so a stranger's URL never expands into a preview.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
@@ -18,8 +19,11 @@ from bot.views.blocks import SlackMessage
 __all__ = [
     "CANNOT_POST_HERE",
     "error_code",
+    "find_tagged",
+    "is_tagged",
     "post_message",
     "respond_ephemeral",
+    "tag",
     "update_message",
 ]
 
@@ -56,6 +60,45 @@ async def update_message(
 ) -> None:
     """Replace a message's text and blocks (blocks are always sent: omitted ones are kept)."""
     await client.chat_update(channel=channel, ts=ts, parse="none", **message.as_args())
+
+
+def tag(event_type: str, **payload: str | int) -> dict[str, Any]:
+    """Slack message metadata naming what a message is, for :func:`post_message`.
+
+    Slack has no idempotency key for a post: a run that died between Slack taking a
+    message and the bot recording its ``ts`` finds it again by this tag (read back with
+    ``include_all_metadata``), instead of posting it twice.
+    """
+    return {"event_type": event_type, "event_payload": payload}
+
+
+def is_tagged(message: dict[str, Any], event_type: str, **payload: str | int) -> bool:
+    """Whether a message as Slack returns it carries that :func:`tag`."""
+    metadata = message.get("metadata") or {}
+    found = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == event_type and all(
+        str(found.get(name)) == str(value) for name, value in payload.items()
+    )
+
+
+async def find_tagged(
+    read: Callable[..., Awaitable[Any]], event_type: str, **payload: str | int
+) -> str | None:
+    """The ``ts`` of the first message carrying that :func:`tag`, or None.
+
+    ``read`` is a paginated ``conversations.*`` call with its arguments bound (channel,
+    thread…); it is called with ``cursor``, ``limit`` and ``include_all_metadata``, page
+    after page, until the message is found or the pages end. Raises ``SlackApiError``.
+    """
+    cursor: str | None = None
+    while True:
+        page = await read(include_all_metadata=True, limit=200, cursor=cursor)
+        for message in page.get("messages") or []:
+            if message.get("ts") and is_tagged(message, event_type, **payload):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return None
 
 
 def error_code(error: SlackApiError) -> str:

@@ -18,8 +18,10 @@ import redis.asyncio as aioredis
 
 from bot.deliveries import SlackRequest
 from bot.delivery import DeliveryOutcome
-from bot.intake import MAX_RUNS, CommandStore, IntakeOutcome, Stage
+from bot.intake import MAX_RUNS, PARENT_EVENT, CommandStore, IntakeOutcome, Stage
 from bot.keys import BotKeys
+from bot.messages import post_message, tag
+from bot.views.blocks import SlackMessage
 from sandbox.embedded import RunningSandbox
 from shared._awaitable import settle
 from shared.settings import SANDBOX_API_KEY
@@ -292,6 +294,49 @@ async def test_a_delivery_that_died_sending_a_reply_posts_it_once(
     assert len(thread) == 2
     assert (replies[1].ts in {m.ts for m in thread}) is up
     assert await settle(redis.hget(key, "sending")) is None
+
+
+@pytest.mark.parametrize(
+    ("up", "history"),
+    [(True, "readable"), (False, "readable"), (True, "unreadable")],
+    ids=["parent up", "parent not up", "history unreadable"],
+)
+async def test_a_command_that_died_posting_its_parent_posts_it_once(
+    bot: BotUnderTest, redis: aioredis.Redis, redis_url: str, up: bool, history: str
+) -> None:
+    # As a process leaves a command when it dies between Slack taking the parent and
+    # recording its ts: marked "posting", no ts. The next run looks for the parent in the
+    # channel's history (it carries the command's ID in its metadata) and posts it only if
+    # it is not there — or if the history cannot be read: two parents beat none.
+    recorded = await CommandStore(redis, "leads", grace=60).record(
+        ASKER, DESCRIPTION, response_url=None
+    )
+    key = BotKeys().command(recorded.command_id)
+    slack = bot.services.intake.slack
+    earlier = None
+    if up:
+        queued = SlackMessage(text="Queued…")
+        earlier = await post_message(
+            slack, CHANNEL, queued, metadata=tag(PARENT_EVENT, command=recorded.command_id)
+        )
+    # Someone else's message after it, tagged like a parent of another command.
+    await post_message(
+        slack, CHANNEL, SlackMessage(text="Queued…"), metadata=tag(PARENT_EVENT, command="other")
+    )
+    await settle(redis.hset(key, "posting", "1"))
+    if history == "unreadable":
+        bot.sandbox.slack.faults.fail("conversations.history", "internal_error")
+    since = bot.sandbox.slack.last_seq
+
+    assert await bot.services.intake.run(recorded.command_id) is IntakeOutcome.DONE
+    parent_ts = str(await settle(redis.hget(key, "parent_ts")))
+    assert (parent_ts == earlier) is (up and history == "readable")
+    replies = await bot.delivered(parent_ts, since, redis_url)
+    assert headings(replies) == ONE_SET_OF_25
+    assert await searches_made(bot.sandbox) == 1
+    posted = [e for e in bot.sandbox.slack.events.events_since(since) if e.kind == "message_posted"]
+    new_parents = [e for e in posted if e.thread_ts is None]
+    assert len(new_parents) == (0 if up and history == "readable" else 1)
 
 
 async def _request_of(redis: aioredis.Redis) -> str:
