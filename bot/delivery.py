@@ -285,15 +285,8 @@ class Deliverer:
         thread = functools.partial(
             self.slack.conversations_replies, channel=delivery.channel_id, ts=delivery.parent_ts
         )
-        try:
-            ts = await find_tagged(thread, PART_EVENT, delivery=delivery.delivery_id, part=index)
-        except SlackApiError as err:
-            log.warning(
-                "cannot tell whether a thread reply is up (%s): posting it",
-                error_code(err),
-                extra={"delivery_id": delivery.delivery_id},
-            )
-            return index
+        wanted = tag(PART_EVENT, delivery=delivery.delivery_id, part=index)
+        ts = await find_tagged(thread, wanted, where={"delivery_id": delivery.delivery_id})
         if ts is None:
             return index
         await self.deliveries.reply_posted(delivery.delivery_id, index, ts)

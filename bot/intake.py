@@ -60,6 +60,7 @@ from bot.deliveries import DeliveryStore, SlackRequest
 from bot.keys import BotKeys
 from bot.messages import (
     CANNOT_POST_HERE,
+    CLOCK_MARGIN,
     error_code,
     find_tagged,
     post_message,
@@ -114,8 +115,6 @@ return 1
 """
 PARENT_EVENT = "leads_command"
 """The Slack message metadata ``event_type`` of a ``/leads`` parent (payload: the command)."""
-_CLOCK_MARGIN = 60.0
-"""Seconds before a command's receipt from which its parent is looked for in the history."""
 # Waits shorter than this pass without a word on the parent message.
 _MENTION_WAIT_AFTER = 1.0
 PARENT_HEAD_START = 0.5
@@ -534,22 +533,12 @@ class Intake:
         channel, the call fails), the parent is posted again: two parents are better than
         none.
         """
-        oldest = f"{command.received_at.timestamp() - _CLOCK_MARGIN:.6f}"
+        oldest = f"{command.received_at.timestamp() - CLOCK_MARGIN:.6f}"
         history = functools.partial(
             self.slack.conversations_history, channel=command.channel_id, oldest=oldest
         )
-        try:
-            found = await find_tagged(history, PARENT_EVENT, command=command.command_id)
-        except SlackApiError as err:
-            log.warning(
-                "cannot tell whether the parent is up (%s): posting it",
-                error_code(err),
-                extra={"command_id": command.command_id},
-            )
-            return None
-        if found is not None:
-            log.info("parent found up", extra={"command_id": command.command_id})
-        return found
+        wanted = tag(PARENT_EVENT, command=command.command_id)
+        return await find_tagged(history, wanted, where={"command_id": command.command_id})
 
     async def tell_asker(self, command: Command, message: SlackMessage) -> None:
         """Answer only the person who asked, through the command's ``response_url``."""

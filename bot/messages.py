@@ -7,6 +7,7 @@ is off so a stranger's URL never expands into a preview.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.views.blocks import SlackMessage
 
 __all__ = [
     "CANNOT_POST_HERE",
+    "CLOCK_MARGIN",
     "error_code",
     "find_tagged",
     "is_tagged",
@@ -27,10 +29,15 @@ __all__ = [
     "update_message",
 ]
 
+log = logging.getLogger(__name__)
+
 CANNOT_POST_HERE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 )
 """``chat.postMessage`` errors meaning: the bot cannot post in this conversation."""
+CLOCK_MARGIN = 60.0
+"""Seconds of history read before a message can have been posted, when looking for it
+(Slack's clock and ours may differ)."""
 
 
 async def post_message(
@@ -72,33 +79,46 @@ def tag(event_type: str, **payload: str | int) -> dict[str, Any]:
     return {"event_type": event_type, "event_payload": payload}
 
 
-def is_tagged(message: dict[str, Any], event_type: str, **payload: str | int) -> bool:
-    """Whether a message as Slack returns it carries that :func:`tag`."""
+def is_tagged(message: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a message as Slack returns it carries the :func:`tag` ``wanted`` (numbers
+    match whether Slack hands them back as numbers or strings)."""
     metadata = message.get("metadata") or {}
     found = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == event_type and all(
-        str(found.get(name)) == str(value) for name, value in payload.items()
+    return metadata.get("event_type") == wanted["event_type"] and all(
+        str(found.get(name)) == str(value) for name, value in wanted["event_payload"].items()
     )
 
 
 async def find_tagged(
-    read: Callable[..., Awaitable[Any]], event_type: str, **payload: str | int
+    read: Callable[..., Awaitable[Any]], wanted: dict[str, Any], *, where: dict[str, Any]
 ) -> str | None:
-    """The ``ts`` of the first message carrying that :func:`tag`, or None.
+    """The ``ts`` of the message carrying the :func:`tag` ``wanted``, or None: not found, or
+    the messages could not be read (a missing scope, a failed call; logged with ``where``).
 
     ``read`` is a paginated ``conversations.*`` call with its arguments bound (channel,
     thread…); it is called with ``cursor``, ``limit`` and ``include_all_metadata``, page
-    after page, until the message is found or the pages end. Raises ``SlackApiError``.
+    after page, until the message is found or the pages end. On None the caller posts the
+    message: two copies are better than none.
     """
     cursor: str | None = None
-    while True:
-        page = await read(include_all_metadata=True, limit=200, cursor=cursor)
-        for message in page.get("messages") or []:
-            if message.get("ts") and is_tagged(message, event_type, **payload):
-                return str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if cursor is None:
-            return None
+    try:
+        while True:
+            page = await read(include_all_metadata=True, limit=200, cursor=cursor)
+            for message in page.get("messages") or []:
+                if message.get("ts") and is_tagged(message, wanted):
+                    log.info("found up: %s", wanted["event_type"], extra=where)
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
+    except SlackApiError as err:
+        log.warning(
+            "cannot tell whether a message is up (%s, %s): posting it",
+            wanted["event_type"],
+            error_code(err),
+            extra=where,
+        )
+        return None
 
 
 def error_code(error: SlackApiError) -> str:

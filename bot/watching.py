@@ -3,13 +3,16 @@
 "New" is the team desk's: not shared in this channel before and not from a muted author.
 Which leads are new is fixed in the run's record before anything is posted (posting
 records them as shared, after which they would no longer read as new). The parent is
-posted once and recorded; the cards go up through the ordinary delivery
+posted once and recorded — marked "posting" right before, and tagged with the run's ID in
+its Slack message metadata, so a run resumed after a crash mid-post finds it in the
+channel's history instead of posting it again; the cards go up through the ordinary delivery
 (``bot.delivery.Deliverer``), which posts each reply once and resumes where it stopped. A
 run with nobody new posts nothing. Watches with no channel go to ``get_new_leads`` only.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,7 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deliveries import DeliveryStore, SlackRequest
 from bot.delivery import UNREACHABLE, Deliverer, DeliveryOutcome
 from bot.desk import DeskStore, lead_key
-from bot.messages import CANNOT_POST_HERE, error_code, post_message
+from bot.messages import (
+    CANNOT_POST_HERE,
+    CLOCK_MARGIN,
+    error_code,
+    find_tagged,
+    post_message,
+    tag,
+)
 from bot.views.watches import run_line, watch_created, watch_paused, watch_posting
 from shared.errors import InvalidDescriptionError
 from shared.models import Lead
@@ -45,6 +55,9 @@ __all__ = [
 
 CREATE_JOB = "create_watch"
 """The job an assistant's ``create_watch`` queues for a channel (MCP queues it by name)."""
+
+RUN_EVENT = "leads_watch_run"
+"""The Slack message metadata ``event_type`` of a watch run's parent (payload: the run)."""
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +136,20 @@ class SlackWatchDelivery:
         channel_id = watch.origin.channel_id or ""
         line = run_line(len(found.new), found.seen)
         parent_ts = progress.get("parent_ts")
+        wanted = tag(RUN_EVENT, run=run_id)
+        if not parent_ts and progress.get("posting"):  # a run died posting it: is it up?
+            since = f"{search.created_at.timestamp() - CLOCK_MARGIN:.6f}"
+            history = functools.partial(
+                self.slack.conversations_history, channel=channel_id, oldest=since
+            )
+            parent_ts = await find_tagged(history, wanted, where={"run_id": run_id})
+            if parent_ts:
+                await self.watches.record(run_id, parent_ts=parent_ts)
         if not parent_ts:
-            parent_ts = await post_message(self.slack, channel_id, watch_posting(watch, line))
+            await self.watches.record(run_id, posting="1")
+            parent_ts = await post_message(
+                self.slack, channel_id, watch_posting(watch, line), metadata=wanted
+            )
             await self.watches.record(run_id, parent_ts=parent_ts)
         # A crash after adding the delivery and before recording it: find it by its parent.
         for delivery_id in await self.deliveries.ids_of(search.request_id):

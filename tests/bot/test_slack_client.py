@@ -126,21 +126,16 @@ def test_an_error_body_that_is_not_slack_json_reads_as_unknown_error() -> None:
 def test_a_tag_is_found_only_on_the_message_it_names() -> None:
     from bot.messages import is_tagged, tag
 
-    metadata = tag("leads_thread_reply", delivery="r1:1", part=2)
-    assert metadata == {
+    wanted = tag("leads_thread_reply", delivery="r1:1", part=2)
+    assert wanted == {
         "event_type": "leads_thread_reply",
         "event_payload": {"delivery": "r1:1", "part": 2},
     }
-    # Slack may hand numbers back as numbers or strings: both match.
-    message = {"ts": "1.2", "metadata": metadata}
-    assert is_tagged(message, "leads_thread_reply", delivery="r1:1", part=2)
-    assert is_tagged(
-        {"metadata": tag("leads_thread_reply", delivery="r1:1", part="2")},
-        "leads_thread_reply",
-        delivery="r1:1",
-        part=2,
-    )
-    assert not is_tagged(message, "leads_thread_reply", delivery="r1:1", part=1)
-    assert not is_tagged(message, "leads_command", delivery="r1:1", part=2)
-    assert not is_tagged({"ts": "1.2"}, "leads_thread_reply", delivery="r1:1", part=2)
-    assert not is_tagged({"metadata": None}, "leads_command", command="c1")
+    assert is_tagged({"ts": "1.2", "metadata": wanted}, wanted)
+    # Slack may hand a number back as a string: it still matches.
+    as_text = tag("leads_thread_reply", delivery="r1:1", part="2")
+    assert is_tagged({"metadata": as_text}, wanted)
+    assert not is_tagged({"metadata": wanted}, tag("leads_thread_reply", delivery="r1:1", part=1))
+    assert not is_tagged({"metadata": wanted}, tag("leads_command", delivery="r1:1", part=2))
+    assert not is_tagged({"ts": "1.2"}, wanted)
+    assert not is_tagged({"metadata": None}, tag("leads_command", command="c1"))

@@ -21,7 +21,7 @@ from shared.settings import SANDBOX_API_KEY, SANDBOX_API_SECRET
 from shared.state.records import Origin
 from shared.watch.runner import RunOutcome
 from shared.watch.schedule import WatchClock
-from shared.watch.store import Watch, WatchStore
+from shared.watch.store import WatchStore
 from tests.bot.support import (
     CHANNEL,
     DESCRIPTION,
@@ -117,22 +117,26 @@ async def _count(runtime: Runtime, watch_id: str, expected: int) -> bool:
 
 
 class CrashingSlack(AsyncWebClient):
-    """The Slack client of a process that dies after its ``survive``-th post."""
+    """The Slack client of a process that dies after its ``survive``-th post — before the
+    next post reaches Slack, or (``taken``) once Slack has taken it, before its answer."""
 
-    def __init__(self, survive: int, **kwargs: Any) -> None:
+    def __init__(self, survive: int, *, taken: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.survive = survive
+        self.taken = taken
 
     async def chat_postMessage(self, **kwargs: Any) -> Any:
         if self.survive == 0:
+            if self.taken:
+                await super().chat_postMessage(**kwargs)
             raise ConnectionError("the process died here")
         self.survive -= 1
         return await super().chat_postMessage(**kwargs)
 
 
-async def test_a_crash_mid_run_then_recovery_posts_nothing_twice(
-    sandbox: RunningSandbox, redis_url: str
-) -> None:
+@asynccontextmanager
+async def one_run(sandbox: RunningSandbox, redis_url: str) -> AsyncIterator[tuple[Runtime, str]]:
+    """A runtime and the ID of one run claimed of a new daily watch of #leads."""
     settings = bot_settings(sandbox, redis_url)
     endpoint = ApiEndpoint(sandbox.base_url, SANDBOX_API_KEY, SANDBOX_API_SECRET, sandbox=True)
     async with open_runtime(settings, endpoint=endpoint, redis_url=redis_url) as runtime:
@@ -141,20 +145,34 @@ async def test_a_crash_mid_run_then_recovery_posts_nothing_twice(
         watch = await runtime.watches.create(DESCRIPTION, "daily", origin)
         await runtime.watches.run_now(watch.watch_id)
         [run_id] = await runtime.watches.claim_due(limit=10, recheck=30)
+        yield runtime, run_id
 
-        def watching(slack: AsyncWebClient) -> Watching:
-            services = BotServices.over(runtime, slack)
-            deliverer = Deliverer(services.deliveries, runtime.store, services.desk, slack)
-            return Watching.build(runtime.watches, runtime.service, deliverer, slack)
 
+def watching(runtime: Runtime, slack: AsyncWebClient) -> Watching:
+    """A process's watch runs, posting with ``slack``."""
+    services = BotServices.over(runtime, slack)
+    deliverer = Deliverer(services.deliveries, runtime.store, services.desk, slack)
+    return Watching.build(runtime.watches, runtime.service, deliverer, slack)
+
+
+def slack_of(sandbox: RunningSandbox) -> AsyncWebClient:
+    """A healthy process's Slack client."""
+    return AsyncWebClient(token=DEFAULT_TOKEN, base_url=sandbox.slack_api_url)
+
+
+async def test_a_crash_mid_run_then_recovery_posts_nothing_twice(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    async with one_run(sandbox, redis_url) as (runtime, run_id):
         # The first process posts the parent and one thread reply, then dies.
-        doomed = watching(CrashingSlack(2, token=DEFAULT_TOKEN, base_url=sandbox.slack_api_url))
-        await _finish_search(runtime, doomed, run_id, watch)
+        crashing = CrashingSlack(2, token=DEFAULT_TOKEN, base_url=sandbox.slack_api_url)
+        doomed = watching(runtime, crashing)
+        await _finish_search(runtime, doomed, run_id)
         with pytest.raises(ConnectionError):
             await doomed.runner.run(run_id, doomed.delivery)
         assert len(sandbox.slack.history(CHANNEL)) == 1
         # Its lock would lapse with it; here it was released on the way out. Recovery:
-        healthy = watching(AsyncWebClient(token=DEFAULT_TOKEN, base_url=sandbox.slack_api_url))
+        healthy = watching(runtime, slack_of(sandbox))
         assert await healthy.runner.run(run_id, healthy.delivery) is RunOutcome.DONE
         assert await healthy.runner.run(run_id, healthy.delivery) is RunOutcome.GONE
         [parent] = sandbox.slack.history(CHANNEL)
@@ -171,8 +189,30 @@ async def test_a_crash_mid_run_then_recovery_posts_nothing_twice(
         assert await searches_made(sandbox) == 1
 
 
-async def _finish_search(runtime: Runtime, watching: Watching, run_id: str, watch: Watch) -> None:
+async def test_a_crash_as_slack_takes_the_runs_parent_posts_it_once(
+    sandbox: RunningSandbox, redis_url: str
+) -> None:
+    # The process dies after Slack took the run's parent, before its ts was recorded: the
+    # next run finds it in the channel's history (by the run's ID in its metadata).
+    async with one_run(sandbox, redis_url) as (runtime, run_id):
+        crashing = CrashingSlack(0, taken=True, token=DEFAULT_TOKEN, base_url=sandbox.slack_api_url)
+        doomed = watching(runtime, crashing)
+        await _finish_search(runtime, doomed, run_id)
+        with pytest.raises(ConnectionError):
+            await doomed.runner.run(run_id, doomed.delivery)
+        [up] = sandbox.slack.history(CHANNEL)
+        assert "parent_ts" not in await runtime.watches.progress(run_id)
+        healthy = watching(runtime, slack_of(sandbox))
+        assert await healthy.runner.run(run_id, healthy.delivery) is RunOutcome.DONE
+        [parent] = sandbox.slack.history(CHANNEL)
+        assert parent.ts == up.ts
+        assert "new people · 0 seen before" in message_text(parent)
+        assert sandbox.slack.thread(CHANNEL, parent.ts)[1:]  # the cards, under that parent
+        assert await searches_made(sandbox) == 1
+
+
+async def _finish_search(runtime: Runtime, process: Watching, run_id: str) -> None:
     """Submit the run's search and wait for it to finish (the sweep's part, done here)."""
-    assert await watching.runner.run(run_id, watching.delivery) is RunOutcome.WAITING
+    assert await process.runner.run(run_id, process.delivery) is RunOutcome.WAITING
     request_id = (await runtime.watches.progress(run_id))["request_id"]
     await runtime.service.wait(request_id, timeout=15)
