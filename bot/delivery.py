@@ -72,6 +72,9 @@ UNREACHABLE = frozenset(
     }
 )
 """Slack errors after which this answer can never be delivered: give up, don't retry."""
+PART_EVENT = "leads_thread_reply"
+"""The Slack message metadata ``event_type`` of a thread reply the bot posted (payload: the
+delivery and the part), so a run resumed after a crash mid-post can find it."""
 
 
 class DeliveryOutcome(Enum):
@@ -331,7 +334,3 @@ class Deliverer:
             else:
                 self._workspace = ""
         return self._workspace or None
-
-
-PART_EVENT = "leads_thread_reply"
-"""The Slack message metadata ``event_type`` of a thread reply the bot posted."""
